@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['task_batch_norm', 'TaskBatchNorm', 'conv_block', 'Conv4']
 
-# %% ../nbs/00_backbone.ipynb #0b1512ff
+# %% ../nbs/00_backbone.ipynb #ffbee8e7
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/00_backbone.ipynb #24caf0cf
+# %% ../nbs/00_backbone.ipynb #f2b76f35
 def task_batch_norm(x:torch.Tensor, # activations, (B, channels, H, W)
                     weight:torch.Tensor, # per-channel scale gamma, (channels,)
                     bias:torch.Tensor, # per-channel shift beta, (channels,)
@@ -21,7 +21,7 @@ def task_batch_norm(x:torch.Tensor, # activations, (B, channels, H, W)
     x_hat = (x - mean) * torch.rsqrt(var + eps)
     return x_hat * weight[:, None, None] + bias[:, None, None]
 
-# %% ../nbs/00_backbone.ipynb #552eaeef
+# %% ../nbs/00_backbone.ipynb #a7603ce9
 class TaskBatchNorm(nn.Module):
     "Learnable `gamma`, `beta` around `task_batch_norm`; no running statistics, so train and test normalise alike."
     def __init__(self, channels:int, eps:float=1e-5):
@@ -31,13 +31,13 @@ class TaskBatchNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
     def forward(self, x): return task_batch_norm(x, self.weight, self.bias, self.eps)
 
-# %% ../nbs/00_backbone.ipynb #4b1a0e23
+# %% ../nbs/00_backbone.ipynb #fdd1999f
 def conv_block(in_channels:int, out_channels:int)->nn.Sequential:
     "3x3 convolution, task batch norm, ReLU, 2x2 max-pool: one block of the paper's Conv4."
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1), TaskBatchNorm(out_channels),
                          nn.ReLU(), nn.MaxPool2d(2))
 
-# %% ../nbs/00_backbone.ipynb #d12eb869
+# %% ../nbs/00_backbone.ipynb #5db380fc
 class Conv4(nn.Sequential):
     "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
     def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet

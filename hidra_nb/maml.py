@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['toy_tasks', 'check_batch', 'logits', 'support_loss', 'adapt', 'task_loss', 'loop_meta_backward', 'vmap_meta_backward',
-           'meta_backward', 'check_outputs', 'maml_step']
+           'meta_backward', 'check_outputs', 'maml_step', 'accuracy_by_step']
 
-# %% ../nbs/01_maml.ipynb #25ea9ece
+# %% ../nbs/01_maml.ipynb #d3e3b208
 from functools import partial
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-# %% ../nbs/01_maml.ipynb #0e11700c
+# %% ../nbs/01_maml.ipynb #11f3acc5
 def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
               n_classes:int, # C, classes a task
               shots:int=5, # K, support examples a class
@@ -33,7 +33,7 @@ def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
         return z @ basis.T + off - off @ basis @ basis.T, y.contiguous()  # (T, C*per_class, dim)
     return (*draw(shots), *draw(queries))
 
-# %% ../nbs/01_maml.ipynb #158219b1
+# %% ../nbs/01_maml.ipynb #47d56571
 def _fail(msg): raise ValueError(msg)
 
 def check_batch(batch)->int: # C, the number of classes of every task
@@ -58,7 +58,7 @@ def check_batch(batch)->int: # C, the number of classes of every task
     if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
     return n_classes
 
-# %% ../nbs/01_maml.ipynb #63197638
+# %% ../nbs/01_maml.ipynb #249dae1a
 def logits(model:nn.Module, params:dict, x:torch.Tensor)->torch.Tensor:
     "The model's output for inputs `x` when its parameters are `params`."
     return functional_call(model, params, (x,))
@@ -67,7 +67,7 @@ def support_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->
     "Mean cross-entropy of `model` with `params` on one task's examples."
     return F.cross_entropy(logits(model, params, x), y)
 
-# %% ../nbs/01_maml.ipynb #d81ee2a6
+# %% ../nbs/01_maml.ipynb #f3045305
 def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name -> tensor
           x:torch.Tensor, y:torch.Tensor, # one task's support set: (C*K, ...), (C*K,)
           *, inner_lr:float, # alpha
@@ -79,7 +79,7 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
         params = {k: p - inner_lr * (grads[k].detach() if first_order else grads[k]) for k, p in params.items()}
     return params
 
-# %% ../nbs/01_maml.ipynb #5e3b5c03
+# %% ../nbs/01_maml.ipynb #64287514
 def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module, n_classes:int,
               inner_lr:float, inner_steps:int, first_order:bool=False):
     "Query loss and accuracy of one task after adapting `params` to its support set."
@@ -87,7 +87,7 @@ def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.M
     out = logits(model, adapted, x_query)  # (C*Q, C)
     return F.cross_entropy(out, y_query), (out.argmax(-1) == y_query).float().mean()
 
-# %% ../nbs/01_maml.ipynb #c8c6a73e
+# %% ../nbs/01_maml.ipynb #31d92391
 def loop_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "Accumulate the meta-gradient of the mean query loss in `.grad`, one task at a time; returns mean loss and accuracy."
     n_tasks, total_loss, total_acc = len(batch[0]), 0., 0.
@@ -104,7 +104,7 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
     losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
-# %% ../nbs/01_maml.ipynb #84c242e9
+# %% ../nbs/01_maml.ipynb #bf2622a4
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
@@ -116,23 +116,36 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
     if driver not in drivers: _fail(f"unknown driver {driver!r}: use 'loop', 'vmap' or 'auto'")
     return drivers[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order)
 
-# %% ../nbs/01_maml.ipynb #1778ae4e
-def check_outputs(out:torch.Tensor, n_classes:int):
-    "Fail clearly when the model's output layer does not have one output per class."
-    if out.shape[-1] != n_classes:
-        _fail(f"the model has {out.shape[-1]} outputs but the tasks have {n_classes} classes: a MAML initialisation "
+# %% ../nbs/01_maml.ipynb #7673576b
+def check_outputs(model:nn.Module, batch, n_classes:int):
+    "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
+    with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
+    if n_out != n_classes:
+        _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
               f"serves only the N it was trained for (HIDRA's master neuron serves any N)")
 
-# %% ../nbs/01_maml.ipynb #7a66941b
+# %% ../nbs/01_maml.ipynb #a617b868
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
               *, inner_lr:float, inner_steps:int, first_order:bool=False, driver:str='auto')->dict:
     "One MAML meta-iteration in place (Eq. 2.1, 2.2); returns the mean query `loss` and `acc` after adaptation."
     n_classes = check_batch(batch)
-    with torch.no_grad(): check_outputs(model(batch[0][0, :2]), n_classes)
+    check_outputs(model, batch, n_classes)
     opt.zero_grad()
     out = meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes,
                         inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver)
     opt.step()
     return {k: v.item() for k, v in out.items()}
+
+# %% ../nbs/01_maml.ipynb #e1c868d3
+def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict
+                     x_support, y_support, x_query, y_query, # one task
+                     *, inner_lr:float, steps:int)->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
+    "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
+    params, accs = {k: v.detach() for k, v in params.items()}, []
+    with torch.no_grad():
+        for step in range(steps + 1):
+            if step: params = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=1, first_order=True)
+            accs.append((logits(model, params, x_query).argmax(-1) == y_query).float().mean())
+    return torch.stack(accs)

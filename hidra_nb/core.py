@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Hidra', 'replicate_master', 'rows_to_mean', 'hidra_step', 'initial_params', 'adapted_accuracy']
 
-# %% ../nbs/02_core.ipynb #99bef548
+# %% ../nbs/02_core.ipynb #86d8ae29
 import torch
 import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from .maml import accuracy_by_step, adapt, check_batch, check_outputs, logits, meta_backward
 
-# %% ../nbs/02_core.ipynb #dce9fef3
+# %% ../nbs/02_core.ipynb #786fa83e
 class Hidra(nn.Module):
     "A backbone and HIDRA's master neuron, which becomes the output layer of a task with any number of classes."
     def __init__(self, backbone:nn.Module, # images (B, ...) to features (B, n_features), e.g. `Conv4`
@@ -26,7 +26,7 @@ class Hidra(nn.Module):
         if n_classes is not None: w, b = w.expand(n_classes, -1), b.expand(n_classes)  # (1, F) -> (C, F)
         return F.linear(self.backbone(x), w, b)
 
-# %% ../nbs/02_core.ipynb #921ffb7e
+# %% ../nbs/02_core.ipynb #1648eb98
 def replicate_master(model:Hidra, n_classes:int)->dict:
     "Eq. 3.6: a C-class task's starting parameters, the master tied into `n_classes` identical head rows."
     params = dict(model.named_parameters())
@@ -34,13 +34,13 @@ def replicate_master(model:Hidra, n_classes:int)->dict:
     params['master.bias'] = params['master.bias'].expand(n_classes)  # (1,) -> (C,)
     return params
 
-# %% ../nbs/02_core.ipynb #95c47946
+# %% ../nbs/02_core.ipynb #adef1c38
 def rows_to_mean(master:nn.Linear, n_classes:int):
     "Eq. 3.7: turn the sum of the C tied rows' meta-gradients, which autograd gives the master, into their mean."
     for p in master.parameters():
         if p.grad is not None: p.grad.div_(n_classes)
 
-# %% ../nbs/02_core.ipynb #eb552292
+# %% ../nbs/02_core.ipynb #ef7c6968
 def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                batch, # (x_support, y_support, x_query, y_query), all T tasks with the same C, any C >= 2
                opt:torch.optim.Optimizer, # over `model.parameters()`; the paper uses Adam at 1e-3
@@ -57,7 +57,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
     opt.step()
     return {k: v.item() for k, v in out.items()}
 
-# %% ../nbs/02_core.ipynb #e823e4c0
+# %% ../nbs/02_core.ipynb #3472396d
 @patch
 def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task's support images
           y_support:torch.Tensor, # (C*K,) labels in [0, C)
@@ -74,7 +74,7 @@ def predict(self:Hidra, params:dict, # from `Hidra.adapt`
     "Logits of the adapted model for `x`."
     with torch.no_grad(): return logits(self, params, x)
 
-# %% ../nbs/02_core.ipynb #087f946a
+# %% ../nbs/02_core.ipynb #67159b59
 def initial_params(model:nn.Module, batch)->dict:
     "The parameters the tasks of `batch` start from: HIDRA's replicated master, or a MAML model's own."
     n_classes = check_batch(batch)
@@ -82,7 +82,7 @@ def initial_params(model:nn.Module, batch)->dict:
     check_outputs(model, batch, n_classes)
     return dict(model.named_parameters())
 
-# %% ../nbs/02_core.ipynb #439eaf68
+# %% ../nbs/02_core.ipynb #c299f765
 def adapted_accuracy(model:nn.Module, # `Hidra`, or a MAML classifier for the batch's C
                      batch, # (x_support, y_support, x_query, y_query) of new tasks
                      *, inner_lr:float, inner_steps:int)->float:

@@ -6,7 +6,7 @@
 __all__ = ['mean_ci95', 'check_ways_for', 'evaluate', 'write_results', 'read_results', 'format_table', 'plot_accuracy_vs_n',
            'load_initialisation', 'transplant_neuron', 'plot_head']
 
-# %% ../nbs/05_evaluation.ipynb #a26cf113
+# %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, math
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -17,13 +17,13 @@ from .core import Hidra, initial_params
 from .data import parse_ways, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
-# %% ../nbs/05_evaluation.ipynb #1aabd29b
+# %% ../nbs/05_evaluation.ipynb #3b37bef9
 def mean_ci95(x:torch.Tensor)->tuple: # (mean, half-width of the 95% interval)
     "Mean of `x` and the half-width of its normal-approximation 95% confidence interval."
     x = x.double()
     return x.mean().item(), (1.96 * x.std() / math.sqrt(len(x))).item() if len(x) > 1 else float('nan')
 
-# %% ../nbs/05_evaluation.ipynb #adfef062
+# %% ../nbs/05_evaluation.ipynb #d41c12ac
 def check_ways_for(model:nn.Module, ways:list):
     "A MAML classifier can be evaluated only at the N of its output layer."
     if isinstance(model, Hidra): return
@@ -52,7 +52,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
         rows += [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]
     return rows
 
-# %% ../nbs/05_evaluation.ipynb #31623e71
+# %% ../nbs/05_evaluation.ipynb #6803d7bb
 def write_results(results:dict, # initialisation name -> rows from `evaluate`
                   path:Path):
     "Write the rows of every initialisation to one CSV file, with an `init` column."
@@ -89,7 +89,7 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     ax.legend(fontsize=8); ax.grid(alpha=0.3)
     return ax
 
-# %% ../nbs/05_evaluation.ipynb #8ddf0b44
+# %% ../nbs/05_evaluation.ipynb #8a1013f8
 def load_initialisation(run_dir:Path, device='cpu')->tuple: # (model, TrainConfig)
     "The model and configuration saved in a run folder's checkpoint, read as data."
     sd = load_checkpoint(Path(run_dir) / 'checkpoint.pt')
@@ -99,7 +99,7 @@ def load_initialisation(run_dir:Path, device='cpu')->tuple: # (model, TrainConfi
     model.load_state_dict(sd['model'])
     return model.to(device), cfg, test_data
 
-# %% ../nbs/05_evaluation.ipynb #1ddf3864
+# %% ../nbs/05_evaluation.ipynb #df181ae6
 def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:
     "A copy of a MAML classifier whose output rows all equal its `k`-th learned output neuron (Figure 3)."
     model = copy.deepcopy(model)

@@ -6,14 +6,14 @@
 __all__ = ['toy_tasks', 'check_batch', 'logits', 'support_loss', 'adapt', 'task_loss', 'loop_meta_backward', 'vmap_meta_backward',
            'meta_backward', 'check_outputs', 'maml_step', 'accuracy_by_step']
 
-# %% ../nbs/01_maml.ipynb #d3e3b208
+# %% ../nbs/01_maml.ipynb #e994868a
 from functools import partial
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
 
-# %% ../nbs/01_maml.ipynb #11f3acc5
+# %% ../nbs/01_maml.ipynb #69cb8527
 def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
               n_classes:int, # C, classes a task
               shots:int=5, # K, support examples a class
@@ -33,7 +33,7 @@ def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
         return z @ basis.T + off - off @ basis @ basis.T, y.contiguous()  # (T, C*per_class, dim)
     return (*draw(shots), *draw(queries))
 
-# %% ../nbs/01_maml.ipynb #47d56571
+# %% ../nbs/01_maml.ipynb #9fe3acae
 def _fail(msg): raise ValueError(msg)
 
 def check_batch(batch)->int: # C, the number of classes of every task
@@ -58,7 +58,7 @@ def check_batch(batch)->int: # C, the number of classes of every task
     if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
     return n_classes
 
-# %% ../nbs/01_maml.ipynb #249dae1a
+# %% ../nbs/01_maml.ipynb #6246cf44
 def logits(model:nn.Module, params:dict, x:torch.Tensor)->torch.Tensor:
     "The model's output for inputs `x` when its parameters are `params`."
     return functional_call(model, params, (x,))
@@ -67,7 +67,7 @@ def support_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->
     "Mean cross-entropy of `model` with `params` on one task's examples."
     return F.cross_entropy(logits(model, params, x), y)
 
-# %% ../nbs/01_maml.ipynb #f3045305
+# %% ../nbs/01_maml.ipynb #7d8b1ec3
 def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name -> tensor
           x:torch.Tensor, y:torch.Tensor, # one task's support set: (C*K, ...), (C*K,)
           *, inner_lr:float, # alpha
@@ -79,32 +79,32 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
         params = {k: p - inner_lr * (grads[k].detach() if first_order else grads[k]) for k, p in params.items()}
     return params
 
-# %% ../nbs/01_maml.ipynb #64287514
-def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module, n_classes:int,
+# %% ../nbs/01_maml.ipynb #7618bb43
+def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module,
               inner_lr:float, inner_steps:int, first_order:bool=False):
     "Query loss and accuracy of one task after adapting `params` to its support set."
     adapted = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order)
     out = logits(model, adapted, x_query)  # (C*Q, C)
     return F.cross_entropy(out, y_query), (out.argmax(-1) == y_query).float().mean()
 
-# %% ../nbs/01_maml.ipynb #31d92391
+# %% ../nbs/01_maml.ipynb #f61ee8a0
 def loop_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "Accumulate the meta-gradient of the mean query loss in `.grad`, one task at a time; returns mean loss and accuracy."
     n_tasks, total_loss, total_acc = len(batch[0]), 0., 0.
     for task in zip(*batch):
-        loss, acc = task_loss(init(n_classes), *task, model=model, n_classes=n_classes, **inner)
+        loss, acc = task_loss(init(n_classes), *task, model=model, **inner)
         (loss / n_tasks).backward()  # frees this task's graph before the next one is built
         total_loss, total_acc = total_loss + loss.detach(), total_acc + acc
     return dict(loss=total_loss / n_tasks, acc=total_acc / n_tasks)
 
 def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `loop_meta_backward`, with all tasks vectorised by `torch.func.vmap`."
-    per_task = partial(task_loss, model=model, n_classes=n_classes, **inner)
+    per_task = partial(task_loss, model=model, **inner)
     losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0))(init(n_classes), *batch)  # (T,), (T,)
     losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
-# %% ../nbs/01_maml.ipynb #bf2622a4
+# %% ../nbs/01_maml.ipynb #65785e86
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
@@ -116,7 +116,7 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
     if driver not in drivers: _fail(f"unknown driver {driver!r}: use 'loop', 'vmap' or 'auto'")
     return drivers[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order)
 
-# %% ../nbs/01_maml.ipynb #7673576b
+# %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
@@ -124,7 +124,7 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
               f"serves only the N it was trained for (HIDRA's master neuron serves any N)")
 
-# %% ../nbs/01_maml.ipynb #a617b868
+# %% ../nbs/01_maml.ipynb #d7735abb
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
@@ -138,7 +138,7 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
     opt.step()
     return {k: v.item() for k, v in out.items()}
 
-# %% ../nbs/01_maml.ipynb #e1c868d3
+# %% ../nbs/01_maml.ipynb #130df266
 def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict
                      x_support, y_support, x_query, y_query, # one task
                      *, inner_lr:float, steps:int)->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'TrainConfig', 'make_config', 'make_model', 'pick_device', 'load_split', 'load_checkpoint', 'Run',
-           'NonFiniteLoss', 'open_run']
+           'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
 
-# %% ../nbs/04_training.ipynb #90893122
+# %% ../nbs/04_training.ipynb #691528e5
 import json, math, os, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
@@ -19,7 +19,7 @@ from .core import Hidra, hidra_step, adapted_accuracy
 from .data import load_dataset, parse_ways, save_atomic, TaskSampler
 from functools import lru_cache
 
-# %% ../nbs/04_training.ipynb #2855268e
+# %% ../nbs/04_training.ipynb #f4fa7c7c
 @dataclass
 class TrainConfig:
     "Everything that defines a meta-training run."
@@ -52,7 +52,7 @@ PRESETS = {
     'glyphs': dict(hidden=64, inner_lr=0.4, inner_steps=1, test_inner_steps=3, tasks=8, outer_lr=1e-3),
 }
 
-# %% ../nbs/04_training.ipynb #07ab0b8c
+# %% ../nbs/04_training.ipynb #a6fe8fd8
 def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     "The paper's preset for `dataset`, with any field overridden, checked."
     if dataset not in PRESETS: raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(PRESETS)}")
@@ -66,7 +66,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     cfg.ways = str(cfg.ways)
     return cfg
 
-# %% ../nbs/04_training.ipynb #8d39de7a
+# %% ../nbs/04_training.ipynb #471db5eb
 def make_model(cfg:TrainConfig, image_shape:tuple)->nn.Module:
     "The Conv4 backbone with HIDRA's master neuron, or with MAML's N-way output layer."
     backbone = Conv4(image_shape[0], cfg.hidden)
@@ -79,14 +79,14 @@ def pick_device(name:str='auto')->torch.device:
     if name == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     return torch.device(name)
 
-# %% ../nbs/04_training.ipynb #c794664e
+# %% ../nbs/04_training.ipynb #7fd9c181
 @lru_cache(maxsize=8)
 def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_classes:int=100):
     "`load_dataset`, remembered for the life of the process; Omniglot holds out `val_classes` training characters."
     extra = dict(n_val=val_classes) if dataset == 'omniglot' else {}
     return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 
-# %% ../nbs/04_training.ipynb #b86833ec
+# %% ../nbs/04_training.ipynb #28e131f0
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
     path = Path(path)
@@ -96,7 +96,7 @@ def load_checkpoint(path:Path)->dict:
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(f"{path} is not a hidra_nb checkpoint")
     return ckpt
 
-# %% ../nbs/04_training.ipynb #ed3a65a3
+# %% ../nbs/04_training.ipynb #800bdf90
 class Run:
     "A meta-training run: configuration, model, optimiser, task stream and progress, kept in a run folder."
     def __init__(self, cfg:TrainConfig, out:Path=None): # `out`: the run folder, None to keep nothing on disk
@@ -113,7 +113,7 @@ class Run:
     @property
     def inner(self): return dict(inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.inner_steps, first_order=self.cfg.first_order, driver=self.cfg.driver)
 
-# %% ../nbs/04_training.ipynb #193b6902
+# %% ../nbs/04_training.ipynb #14bfb8dc
 class NonFiniteLoss(FloatingPointError): pass
 
 @patch
@@ -135,7 +135,7 @@ def validate(self:Run)->float:
             for _ in range(max(1, math.ceil(self.cfg.val_tasks / 10)))]
     return sum(accs) / len(accs)
 
-# %% ../nbs/04_training.ipynb #7b5ba0d3
+# %% ../nbs/04_training.ipynb #4d602365
 @patch
 def state_dict(self:Run)->dict:
     "Everything needed to continue this run exactly, as plain data."
@@ -155,7 +155,7 @@ def load_state_dict(self:Run, sd:dict):
     if 'cuda' in sd['rng'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(sd['rng']['cuda'])
     self.iteration = sd['iteration']
 
-# %% ../nbs/04_training.ipynb #9794be2b
+# %% ../nbs/04_training.ipynb #a1987d37
 def open_run(out:Path, cfg:TrainConfig=None)->Run:
     "The run in folder `out`: resumed from its checkpoint if it has one, else a new run of `cfg`."
     out = Path(out)
@@ -181,7 +181,30 @@ def save(self:Run):
     "Write the checkpoint atomically into the run folder."
     if self.out: save_atomic(self.state_dict(), self.out / 'checkpoint.pt')
 
-# %% ../nbs/04_training.ipynb #7762c581
+# %% ../nbs/04_training.ipynb #e27ca76f
+def plot_metrics(rows:list, ax=None):
+    "Query accuracy of the training meta-batches and of validation against meta-iteration."
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(5, 2.8))[1]
+    ax.plot([r['iter'] for r in rows], [r['acc'] for r in rows], lw=0.8, label='training meta-batch')
+    val = [r for r in rows if 'val_acc' in r]
+    if val: ax.plot([r['iter'] for r in val], [r['val_acc'] for r in val], 'o-', label='validation')
+    ax.set_xlabel('meta-iteration'); ax.set_ylabel('query accuracy'); ax.legend(fontsize=8)
+    return ax
+
+class LivePlot:
+    "`plot_metrics`, redrawn in place in a notebook while a run trains."
+    def __init__(self, every:int=10): # redraw every `every` iterations
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+        self.every, (self.fig, self.ax) = every, plt.subplots(figsize=(5, 2.8))
+        plt.close(self.fig)  # shown through the display handle only
+        self.handle = display(self.fig, display_id=True)
+    def update(self, rows:list, force:bool=False):
+        if not rows or not (force or rows[-1]['iter'] % self.every == 0 or 'val_acc' in rows[-1]): return
+        self.ax.clear(); plot_metrics(rows, self.ax); self.handle.update(self.fig)
+
+# %% ../nbs/04_training.ipynb #a36a4a79
 def _metrics_upto(path:Path, iteration:int):
     "Keep the metric lines of iterations up to `iteration`: later ones were not checkpointed and will be redone."
     if not path.exists(): return
@@ -189,7 +212,7 @@ def _metrics_upto(path:Path, iteration:int):
     tmp = path.with_name(path.name + '.tmp')
     tmp.write_text(''.join(l + '\n' for l in lines)); os.replace(tmp, path)
 
-# %% ../nbs/04_training.ipynb #6521d4ea
+# %% ../nbs/04_training.ipynb #fd8784dd
 @patch
 def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     "Meta-train up to `cfg.iters`, validating every `val_every` and checkpointing every `ckpt_every` iterations."
@@ -197,8 +220,10 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     cfg, rows = self.cfg, []
     metrics = self.out / 'metrics.jsonl' if self.out else None
     if metrics: _metrics_upto(metrics, self.iteration)
-    live = sys.stderr.isatty() or 'ipykernel' in sys.modules  # a log file gets a line every 30 s, not every step
-    bar = tqdm(total=cfg.iters, initial=self.iteration, disable=not progress, dynamic_ncols=True, mininterval=0.5 if live else 30)
+    notebook = 'ipykernel' in sys.modules
+    bar = tqdm(total=cfg.iters, initial=self.iteration, disable=not progress, dynamic_ncols=True,
+               mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a line every 30 s
+    plot = LivePlot(max(1, (cfg.iters - self.iteration) // 50)) if progress and notebook else None
     start = time.time()
     while self.iteration < cfg.iters:
         row = {'iter': self.iteration + 1, **self.step()}
@@ -208,6 +233,8 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
         if metrics:
             with open(metrics, 'a') as f: f.write(json.dumps(row) + '\n')
         if self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
-        bar.update(1); bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ('loss', 'acc', 'val_acc')})
+        bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ('loss', 'acc', 'val_acc')}, refresh=False); bar.update(1)
+        if plot: plot.update(rows)
     bar.close()
+    if plot: plot.update(rows, force=True)
     return rows

@@ -5,11 +5,7 @@
 # %% auto #0
 __all__ = ['make_parser', 'train', 'eval_run', 'report', 'demo', 'main']
 
-# %% ../nbs/06_cli.ipynb #a7ecfe09
-import os
-# Spinning OpenMP threads stall small tensor work when anything else shares the CPU (here, with one core busy: a
-# meta-iteration took 14.4 s spinning, 0.46 s waiting passively). Set before torch is imported; a user's value wins.
-os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')
+# %% ../nbs/06_cli.ipynb #7c18c22b
 import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
@@ -18,7 +14,7 @@ from .training import TrainConfig, PRESETS, NonFiniteLoss, load_split, make_conf
 import matplotlib.pyplot as plt
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
-# %% ../nbs/06_cli.ipynb #e4b3418c
+# %% ../nbs/06_cli.ipynb #0a1e2602
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line: what is wrong, and where to look."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -43,7 +39,7 @@ def _add_train_args(p):
     p.add_argument('--out', required=True, help="run folder; training resumes when it holds a checkpoint")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
-# %% ../nbs/06_cli.ipynb #3dcaac8b
+# %% ../nbs/06_cli.ipynb #24d54517
 def make_parser()->argparse.ArgumentParser:
     "The `hidra_nb` command line."
     parser = _Parser(prog='hidra_nb', description="HIDRA and MAML: meta-learned initialisations for any number of classes.")
@@ -63,7 +59,7 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--out', default='runs/demo', help="run folder (default runs/demo)")
     return parser
 
-# %% ../nbs/06_cli.ipynb #b535ca5b
+# %% ../nbs/06_cli.ipynb #6d659b5c
 def train(args):
     "`hidra_nb train`: open (or resume) the run folder and meta-train to `--iters`."
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != 'dataset'}
@@ -91,7 +87,7 @@ def report(results:dict, out:Path, plot_steps:list):
     plt.tight_layout(); plt.savefig(out / 'eval.png', dpi=120); plt.close(fig)
     print(f"\nwrote {out / 'eval.csv'} and {out / 'eval.png'}")
 
-# %% ../nbs/06_cli.ipynb #2c189bcc
+# %% ../nbs/06_cli.ipynb #c988d83d
 def demo(args):
     "`hidra_nb demo`: a few minutes of HIDRA on glyphs, then accuracy for N = 2..10 against the untrained start."
     cfg = make_config('glyphs', ways='2-10', iters=args.iters, tasks=8, hidden=32, queries=5, val_every=100, val_tasks=50, ckpt_every=100)
@@ -108,7 +104,7 @@ def demo(args):
     report(results, Path(args.out), plot_steps=[cfg.inner_steps, cfg.test_inner_steps])
     print(f"demo finished in {time.time() - start:.0f} s")
 
-# %% ../nbs/06_cli.ipynb #0f54dcd9
+# %% ../nbs/06_cli.ipynb #8805ee10
 def main(argv=None):
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)

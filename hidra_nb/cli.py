@@ -5,16 +5,16 @@
 # %% auto #0
 __all__ = ['make_parser', 'train', 'eval_run', 'report', 'demo', 'main']
 
-# %% ../nbs/06_cli.ipynb #7c18c22b
+# %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import TrainConfig, PRESETS, NonFiniteLoss, load_split, make_config, make_model, open_run
+from .training import TrainConfig, PRESETS, NonFiniteLoss, load_split, make_config, make_model, open_run, pick_device
 import matplotlib.pyplot as plt
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
-# %% ../nbs/06_cli.ipynb #0a1e2602
+# %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line: what is wrong, and where to look."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -39,7 +39,7 @@ def _add_train_args(p):
     p.add_argument('--out', required=True, help="run folder; training resumes when it holds a checkpoint")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
-# %% ../nbs/06_cli.ipynb #24d54517
+# %% ../nbs/06_cli.ipynb #0533488a
 def make_parser()->argparse.ArgumentParser:
     "The `hidra_nb` command line."
     parser = _Parser(prog='hidra_nb', description="HIDRA and MAML: meta-learned initialisations for any number of classes.")
@@ -59,7 +59,7 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--out', default='runs/demo', help="run folder (default runs/demo)")
     return parser
 
-# %% ../nbs/06_cli.ipynb #6d659b5c
+# %% ../nbs/06_cli.ipynb #5e984d81
 def train(args):
     "`hidra_nb train`: open (or resume) the run folder and meta-train to `--iters`."
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != 'dataset'}
@@ -71,7 +71,6 @@ def train(args):
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
-    from hidra_nb.training import pick_device
     model, cfg, test_data = load_initialisation(args.run, pick_device(args.device))
     steps = cfg.test_inner_steps if args.steps is None else args.steps
     rows = evaluate(model, test_data, args.ways, n_tasks=args.tasks, steps=steps, inner_lr=args.inner_lr or cfg.inner_lr,
@@ -87,7 +86,7 @@ def report(results:dict, out:Path, plot_steps:list):
     plt.tight_layout(); plt.savefig(out / 'eval.png', dpi=120); plt.close(fig)
     print(f"\nwrote {out / 'eval.csv'} and {out / 'eval.png'}")
 
-# %% ../nbs/06_cli.ipynb #c988d83d
+# %% ../nbs/06_cli.ipynb #24455d5f
 def demo(args):
     "`hidra_nb demo`: a few minutes of HIDRA on glyphs, then accuracy for N = 2..10 against the untrained start."
     cfg = make_config('glyphs', ways='2-10', iters=args.iters, tasks=8, hidden=32, queries=5, val_every=100, val_tasks=50, ckpt_every=100)
@@ -104,7 +103,7 @@ def demo(args):
     report(results, Path(args.out), plot_steps=[cfg.inner_steps, cfg.test_inner_steps])
     print(f"demo finished in {time.time() - start:.0f} s")
 
-# %% ../nbs/06_cli.ipynb #8805ee10
+# %% ../nbs/06_cli.ipynb #41651f02
 def main(argv=None):
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, vmap
+from .backbone import plain_batch_norm
 
 # %% ../nbs/01_maml.ipynb #69cb8527
 def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
@@ -100,8 +101,9 @@ def loop_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
 def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `loop_meta_backward`, with all tasks vectorised by `torch.func.vmap`."
     per_task = partial(task_loss, model=model, **inner)
-    losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0))(init(n_classes), *batch)  # (T,), (T,)
-    losses.mean().backward()
+    with plain_batch_norm(model):  # the fused kernel's second derivatives are wrong under vmap (shown below)
+        losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0))(init(n_classes), *batch)  # (T,), (T,)
+        losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
 # %% ../nbs/01_maml.ipynb #65785e86

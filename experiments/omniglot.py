@@ -1,0 +1,166 @@
+"""Reproduce the HIDRA paper's Omniglot experiments (Table 2, Figures 3 and 4, the robustness claim of section 4.3).
+
+One command runs everything at a scale and writes the results next to this file:
+
+    python experiments/omniglot.py                      # CPU scale (about 3 core-hours on a 2-core machine)
+    python experiments/omniglot.py --workers 2          # the same, two processes of one thread each
+    python experiments/omniglot.py --scale full         # the paper's scale, for a GPU
+    python experiments/omniglot.py --report-only        # rebuild tables and figures from the finished jobs
+
+Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (checkpointed, so a killed run resumes
+where it stopped), evaluates it on the same test tasks as every other job, and writes `results/<scale>/<job>.csv`
+with the command, seeds, git commit and wall times. Jobs whose CSV exists are skipped: rerunning resumes.
+"""
+import argparse, csv, json, math, os, subprocess, sys, time
+from dataclasses import dataclass, field, asdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAPER_SPLIT_SEED = 0  # the random 1200/423 character split (hidra_nb.data.paper_split) is drawn from this seed
+
+@dataclass
+class Scale:
+    "How big every run of one scale is; `cpu` states each reduction from the paper's `full`."
+    iters: int  # meta-iterations per initialisation
+    tasks: int  # T, tasks per meta-batch
+    queries: int  # Q during meta-training (evaluation always uses 15, as the paper)
+    first_order: bool
+    eval_tasks: int  # test tasks for every N and setting
+    hidden: int = 64
+    narrow_hidden: int = 8  # Conv4 filters of the low-capacity model (robustness experiment)
+    narrow_ways: tuple = (5, 10, 20, 30)
+
+SCALES = {
+    'full': Scale(iters=60_000, tasks=32, queries=15, first_order=False, eval_tasks=4000),
+    'cpu': Scale(iters=500, tasks=8, queries=5, first_order=True, eval_tasks=100),
+    'smoke': Scale(iters=3, tasks=2, queries=5, first_order=True, eval_tasks=4, narrow_ways=(5, 10)),  # a check that the pipeline runs
+}
+EVAL_SETTINGS = ((0.4, 3), (0.01, 3))  # (inner lr, steps); steps 1 and 3 are read off the same trajectory
+TABLE2_WAYS = '2-10'
+TRANSPLANT_SETTING = (0.4, 3)
+
+@dataclass
+class Job:
+    "One initialisation to train and the evaluations to run on it."
+    name: str
+    experiment: str  # 'table2', 'robustness'
+    method: str
+    ways: str  # training N
+    hidden: int
+    eval_ways: str
+    transplant: bool = False  # Figure 3: evaluate each output neuron copied into every row
+
+    def cost(self, scale:Scale)->float:
+        "Rough relative cost (classes x filters) to balance jobs over workers."
+        from hidra_nb.data import parse_ways
+        n = parse_ways(self.ways); return sum(n) / len(n) * (self.hidden / 64 + 0.2)
+
+def jobs_for(scale:Scale)->list:
+    jobs = [Job(f'hidra-{w}', 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS) for w in ('2', '5', '8', '10', '5-30')]
+    jobs += [Job(f'maml-{n}', 'table2', 'maml', str(n), scale.hidden, str(n), transplant=(n == 10)) for n in range(2, 11)]
+    nw = ','.join(map(str, scale.narrow_ways))
+    jobs.append(Job(f'narrow-hidra-{scale.narrow_ways[0]}-{scale.narrow_ways[-1]}', 'robustness', 'hidra',
+                    f'{scale.narrow_ways[0]}-{scale.narrow_ways[-1]}', scale.narrow_hidden, nw))
+    jobs += [Job(f'narrow-maml-{n}', 'robustness', 'maml', str(n), scale.narrow_hidden, str(n)) for n in scale.narrow_ways]
+    return jobs
+
+def git_commit()->str:
+    try:
+        rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'hidra_nb', 'experiments/omniglot.py'], cwd=HERE.parent,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + ('+dirty' if dirty else '')
+    except (OSError, subprocess.CalledProcessError): return 'unknown'
+
+def write_csv_atomic(rows:list, path:Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + '.tmp')
+    with open(tmp, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    os.replace(tmp, path)
+
+def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
+    from hidra_nb.training import make_config, open_run
+    cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
+                      queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
+                      split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 10)),
+                      device=args.device)
+    out = HERE / 'runs' / scale_name / job.name
+    run = open_run(out, cfg)
+    start = time.time()
+    run.fit(progress=False)
+    spent = time.time() - start
+    log = out / 'train_seconds.json'  # wall time summed over every call that trained this run (resumes included)
+    total = (json.loads(log.read_text())['seconds'] if log.exists() else 0.) + spent
+    tmp = log.with_name(log.name + '.tmp'); tmp.write_text(json.dumps({'seconds': total})); os.replace(tmp, log)
+    return out, total
+
+def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str)->list:
+    from hidra_nb.evaluation import evaluate, load_initialisation, transplant_neuron
+    from hidra_nb.training import pick_device
+    model, cfg, test = load_initialisation(run_dir, pick_device(device))
+    kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
+    rows = []
+    for lr, steps in EVAL_SETTINGS:
+        rows += [dict(neuron='all', eval_lr=lr, **r) for r in evaluate(model, test, job.eval_ways, steps=steps, inner_lr=lr, **kw)]
+    if job.transplant:  # Figure 3: each learned output neuron copied into every row
+        lr, steps = TRANSPLANT_SETTING
+        for k in range(int(job.ways)):
+            rows += [dict(neuron=k, eval_lr=lr, **r) for r in evaluate(transplant_neuron(model, k), test, job.eval_ways, steps=steps, inner_lr=lr, **kw)]
+    return rows
+
+def run_job(job:Job, scale:Scale, scale_name:str, args):
+    path = HERE / 'results' / scale_name / f'{job.name}.csv'
+    if path.exists(): print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
+    print(f"{job.name}: training", flush=True)
+    run_dir, train_s = train(job, scale, scale_name, args)
+    start = time.time()
+    rows = evaluate_job(job, scale, run_dir, args.device)
+    eval_s = time.time() - start
+    meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, hidden=job.hidden,
+                iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
+                seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s, 1), eval_s=round(eval_s, 1),
+                commit=git_commit(), command=' '.join(['python', 'experiments/omniglot.py', *sys.argv[1:]]))
+    write_csv_atomic([{**meta, **r} for r in rows], path)
+    print(f"{job.name}: trained in {train_s:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
+
+def assign(jobs:list, scale:Scale, workers:int)->list: # list of job lists, balanced by estimated cost
+    loads, plan = [0.] * workers, [[] for _ in range(workers)]
+    for job in sorted(jobs, key=lambda j: -j.cost(scale)):
+        i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost(scale)
+    return plan
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--scale', default='cpu', choices=list(SCALES))
+    p.add_argument('--only', default=None, help="comma-separated job names (default: all)")
+    p.add_argument('--workers', type=int, default=1, help="processes, one thread each, sharing the jobs")
+    p.add_argument('--worker', type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='auto')
+    p.add_argument('--data-root', default=None)
+    p.add_argument('--report-only', action='store_true')
+    args = p.parse_args(argv)
+    scale = SCALES[args.scale]
+    jobs = jobs_for(scale)
+    if args.only:
+        names = args.only.split(',')
+        if unknown := set(names) - {j.name for j in jobs}: p.error(f"unknown job(s) {', '.join(sorted(unknown))}; jobs: {', '.join(j.name for j in jobs)}")
+        jobs = [j for j in jobs if j.name in names]
+    if not args.report_only:
+        if args.worker is not None:  # a worker process: its share of the jobs, one thread
+            import torch; torch.set_num_threads(1)
+            for job in assign(jobs, scale, args.workers)[args.worker]: run_job(job, scale, args.scale, args)
+            return
+        if args.workers > 1:
+            env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+            procs = [subprocess.Popen([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), '--worker', str(i)], env=env)
+                     for i in range(args.workers)]
+            if any(pr.wait() for pr in procs): sys.exit("a worker failed; rerun the same command to resume")
+        else:
+            for job in jobs: run_job(job, scale, args.scale, args)
+    import report; report.main(args.scale)
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(HERE))
+    main()

@@ -1,0 +1,197 @@
+"""Seconds and peak memory of one MAML/HIDRA meta-iteration: hidra_nb against a plain per-task loop, `higher` and learn2learn.
+
+    python bench/maml_bench.py            # the whole grid; prints a table, writes bench/results/<device>.csv
+    python bench/maml_bench.py --quick    # only the headline workload (5-way, meta-batch 32, 1 inner step)
+    python bench/maml_bench.py --device cuda
+
+It first checks, in float64 on a fixed small batch, that every implementation gives the same meta-gradient as the
+plain loop, and prints the largest difference. Each timing then runs in a fresh process, so that one measurement's
+peak memory cannot hide another's. `higher` and learn2learn are optional: see bench/README.md for how to install them.
+"""
+import argparse, csv, json, os, platform, resource, statistics, subprocess, sys, time
+from pathlib import Path
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+HERE = Path(__file__).resolve().parent
+HEADLINE = dict(ways=5, tasks=32, steps=1)
+GRID = [dict(HEADLINE, order=o) for o in (2, 1)] + [
+    dict(HEADLINE, ways=20, order=2), dict(HEADLINE, ways=50, order=2),
+    dict(HEADLINE, tasks=4, order=2), dict(HEADLINE, tasks=64, order=2),
+    *[dict(HEADLINE, steps=s, order=o) for s in (5, 10) for o in (2, 1)]]
+
+# ---- the implementations: each accumulates the meta-gradient (mean over tasks) in the model's .grad ----
+
+def plain_loop(model, batch, inner_lr, steps, first_order):
+    "What one writes by hand: functional_call and autograd.grad, backward per task."
+    params, n_tasks = dict(model.named_parameters()), len(batch[0])
+    for xs, ys, xq, yq in zip(*batch):
+        p = params
+        for _ in range(steps):
+            g = torch.autograd.grad(F.cross_entropy(functional_call(model, p, (xs,)), ys), list(p.values()), create_graph=not first_order)
+            p = {k: v - inner_lr * gk for (k, v), gk in zip(p.items(), g)}
+        (F.cross_entropy(functional_call(model, p, (xq,)), yq) / n_tasks).backward()
+
+def with_higher(model, batch, inner_lr, steps, first_order):
+    "`higher`'s documented MAML loop; first order by detaching the inner gradients (its `grad_callback`)."
+    import higher
+    inner_opt, n_tasks = torch.optim.SGD(model.parameters(), lr=inner_lr), len(batch[0])
+    detach = (lambda gs: [g.detach() for g in gs]) if first_order else None
+    for xs, ys, xq, yq in zip(*batch):
+        with higher.innerloop_ctx(model, inner_opt, copy_initial_weights=False) as (fmodel, diffopt):
+            for _ in range(steps): diffopt.step(F.cross_entropy(fmodel(xs), ys), grad_callback=detach)
+            (F.cross_entropy(fmodel(xq), yq) / n_tasks).backward()
+
+def with_learn2learn(model, batch, inner_lr, steps, first_order):
+    "learn2learn's `MAML` wrapper: clone, adapt, backward per task."
+    import learn2learn as l2l
+    maml, n_tasks = l2l.algorithms.MAML(model, lr=inner_lr, first_order=first_order), len(batch[0])
+    for xs, ys, xq, yq in zip(*batch):
+        learner = maml.clone()
+        for _ in range(steps): learner.adapt(F.cross_entropy(learner(xs), ys))
+        (F.cross_entropy(learner(xq), yq) / n_tasks).backward()
+
+def ours(model, batch, inner_lr, steps, first_order):
+    "hidra_nb's `meta_backward`, the body of `maml_step` (and of `hidra_step`), on its default driver for the device."
+    from hidra_nb.maml import meta_backward, check_batch
+    meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps, first_order=first_order)
+
+IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn}
+
+def available(name)->bool:
+    mod = {'higher': 'higher', 'learn2learn': 'learn2learn'}.get(name)
+    if mod is None: return True
+    try: __import__(mod); return True
+    except Exception: return False
+
+# ---- workload ----
+
+def make_model(ways, hidden=64, method='maml'):
+    from hidra_nb.backbone import Conv4
+    from hidra_nb.core import Hidra
+    backbone = Conv4(1, hidden)
+    n_features = backbone.n_features((1, 28, 28))
+    return Hidra(backbone, n_features) if method == 'hidra' else nn.Sequential(backbone, nn.Linear(n_features, ways))
+
+def load_images():
+    "Omniglot's training characters when ../shared/data has them, else the built-in glyphs (same 1x28x28 shape)."
+    from hidra_nb.data import load_dataset, data_root
+    try: return load_dataset('omniglot', 'train', split_seed=0), 'omniglot'
+    except (FileNotFoundError, ValueError): return load_dataset('glyphs', 'train'), 'glyphs'
+
+def make_batch(ds, ways, tasks, device, dtype=torch.float32, queries=15, seed=0):
+    from hidra_nb.data import TaskSampler
+    xs, ys, xq, yq = TaskSampler(ds, ways, 5, queries, tasks, seed=seed, device=device).sample()
+    return xs.to(dtype), ys, xq.to(dtype), yq
+
+# ---- checks and measurements ----
+
+def gradient_check(ds)->float:
+    "Largest difference of any implementation's meta-gradient from the plain loop's, float64, both orders."
+    worst = 0.
+    batch = make_batch(ds, 5, 3, 'cpu', torch.float64, queries=3)
+    for first_order in (False, True):
+        grads = {}
+        for name, impl in IMPLS.items():
+            if not available(name): continue
+            torch.manual_seed(0)
+            model = make_model(5, hidden=8).double()
+            impl(model, batch, 0.4, 2, first_order)
+            grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
+        for name, g in grads.items():
+            diff = (g - grads['plain loop']).abs().max().item()
+            print(f"  {'first' if first_order else 'second'} order, {name:12s} max |difference| from the plain loop: {diff:.1e}")
+            worst = max(worst, diff)
+    return worst
+
+def rss_gb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml'):
+    "Run in a fresh process: seconds per meta-iteration (Adam step included) and peak memory."
+    ds, data = load_images()
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    model = make_model(ways, method=method).to(dev)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    batch = make_batch(ds, ways, tasks, dev)
+    del ds
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    if method == 'hidra':
+        from hidra_nb.core import hidra_step
+        step = lambda: hidra_step(model, batch, opt, inner_lr=0.4, inner_steps=steps, first_order=order == 1)
+    else:
+        impl = IMPLS[impl_name]
+        def step():
+            opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
+    before = rss_gb()
+    times = []
+    for _ in range(repeats + 1):  # the first is a warm-up
+        sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t)
+    peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
+    return dict(seconds=statistics.median(times[1:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
+
+def run_grid(grid, impls, device, repeats):
+    rows = []
+    for setting in grid:
+        heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
+        runs = [(name, 'maml') for name in impls] + ([('hidra_nb', 'hidra')] if setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1 else [])
+        for name, method in runs:
+            args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=1 if heavy else repeats, **setting))
+            out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
+            if out.returncode:
+                print(f"{name} failed on {setting}:\n{out.stderr[-2000:]}"); continue
+            r = json.loads(out.stdout.strip().splitlines()[-1])
+            row = dict(impl=name + (' (hidra_step)' if method == 'hidra' else ''), **setting, **r, repeats=1 if heavy else repeats)
+            rows.append(row); print(fmt_row(row), flush=True)
+    return rows
+
+def fmt_row(r):
+    return (f"{r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
+            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB")
+
+def speedups(rows):
+    "Ratios of the baselines' time and memory to ours, setting by setting."
+    key = lambda r: (r['ways'], r['tasks'], r['steps'], r['order'])
+    mine = {key(r): r for r in rows if r['impl'] == 'hidra_nb'}
+    print("\nours against each baseline (time ratio > 1: ours faster; memory ratio <= 1: ours no larger)")
+    for r in rows:
+        if r['impl'] in ('hidra_nb', 'hidra_nb (hidra_step)') or key(r) not in mine: continue
+        m = mine[key(r)]
+        print(f"  vs {r['impl']:12s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
+              f"time x{r['seconds'] / m['seconds']:.2f}, memory {m['peak_gb'] / r['peak_gb']:.2f}")
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--quick', action='store_true', help="only the headline workload")
+    p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
+    p.add_argument('--one', help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.one:
+        kw = json.loads(args.one)
+        print(json.dumps(measure_one(kw.pop('impl_name'), kw.pop('ways'), kw.pop('tasks'), kw.pop('steps'), kw.pop('order'), **kw)))
+        return
+    impls = [n for n in IMPLS if available(n)]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
+          f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
+    print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
+    worst = gradient_check(load_images()[0])
+    print(f"largest difference: {worst:.1e}")
+    if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
+    rows = run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats)
+    speedups(rows)
+    name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
+    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}.csv"
+    out.parent.mkdir(exist_ok=True)
+    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), commit=commit,
+                grad_check_max_diff=f"{worst:.1e}")
+    with open(out, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
+    print(f"wrote {out.relative_to(HERE.parent)}")
+
+if __name__ == '__main__':
+    main()

@@ -83,7 +83,7 @@ def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, sec
     from hidra_nb.training import make_config, open_run
     cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
-                      split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 10)),
+                      split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
                       device=args.device)
     out = HERE / 'runs' / scale_name / job.name
     run = open_run(out, cfg)

@@ -76,8 +76,10 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
           first_order:bool=False)->dict: # the adapted parameters theta'
     "Eq. 2.1: `inner_steps` SGD steps at `inner_lr` on the support loss, differentiable back to `params`."
     for _ in range(inner_steps):
-        grads = grad(support_loss)(params, model, x, y)
-        params = {k: p - inner_lr * (grads[k].detach() if first_order else grads[k]) for k, p in params.items()}
+        # first order: the gradient is taken at detached weights, so no graph is built through it (cheaper, same value)
+        at = {k: p.detach() for k, p in params.items()} if first_order else params
+        grads = grad(support_loss)(at, model, x, y)
+        params = {k: p - inner_lr * grads[k] for k, p in params.items()}
     return params
 
 # %% ../nbs/01_maml.ipynb #7618bb43

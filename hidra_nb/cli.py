@@ -22,6 +22,7 @@ class _Parser(argparse.ArgumentParser):
 _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimagenet'", data_root="folder of the data set",
              method="'hidra' (one master neuron, any N) or 'maml' (fixed output layer, one N)",
              ways="classes a task: 5, a range 2-10 (drawn per meta-batch) or a list 2,5,8", shots="K, support examples a class",
+             mixed_ways="HIDRA with several N: draw N for every task, so one meta-batch mixes them",
              queries="Q, query examples a class", tasks="T, tasks a meta-batch", iters="meta-iterations in all",
              inner_lr="alpha, the inner SGD step", inner_steps="inner steps during training", test_inner_steps="inner steps at validation",
              outer_lr="Adam's learning rate", first_order="drop second-order terms", hidden="Conv4 filters",

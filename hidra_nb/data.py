@@ -250,8 +250,8 @@ def check_ways(self:TaskSampler, n:int):
 
 # %% ../nbs/03_data.ipynb #ea527a4c
 @patch
-def indices(self:TaskSampler, i:int, # batch number
-            ways:int=None)->tuple: # classes (T, C) and images (T, C, K+Q), int64 on the CPU
+def indices(self:TaskSampler, i, # batch number (or any key: a mixed batch's groups use (batch, N))
+            ways:int=None, tasks:int=None)->tuple: # classes (T, C) and images (T, C, K+Q), int64 on the CPU
     "The plan of batch `i`: which classes each task draws, in label order, and which of their images."
     g = torch.Generator().manual_seed(derive_seed(self.seed, i))
     n = self.ways[int(torch.randint(len(self.ways), (), generator=g))]
@@ -259,16 +259,17 @@ def indices(self:TaskSampler, i:int, # batch number
         n, *more = parse_ways(ways)
         if more: raise ValueError(f"ways={ways!r} overrides N for one batch: give one number")
         self.check_ways(n)
-    classes = torch.rand(self.tasks, self.ds.n_classes, generator=g).topk(n, dim=1).indices  # (T, C), distinct
-    images = torch.rand(self.tasks, n, self.ds.n_per_class, generator=g).argsort(-1)[..., :self.shots + self.queries]  # (T, C, K+Q)
+    tasks = tasks or self.tasks
+    classes = torch.rand(tasks, self.ds.n_classes, generator=g).topk(n, dim=1).indices  # (T, C), distinct
+    images = torch.rand(tasks, n, self.ds.n_per_class, generator=g).argsort(-1)[..., :self.shots + self.queries]  # (T, C, K+Q)
     return classes, images
 
 # %% ../nbs/03_data.ipynb #7e1541d3
 @patch
-def batch(self:TaskSampler, i:int, # batch number
-          ways:int=None)->tuple: # (x_support, y_support, x_query, y_query)
+def batch(self:TaskSampler, i, # batch number
+          ways:int=None, tasks:int=None)->tuple: # (x_support, y_support, x_query, y_query)
     "Meta-batch `i`: T tasks of N classes, N drawn from `ways` unless given."
-    classes, images = (t.to(self.device) for t in self.indices(i, ways))
+    classes, images = (t.to(self.device) for t in self.indices(i, ways, tasks))
     T, C, K = *classes.shape, self.shots
     def gather(idx): return self.ds.normalise(self.images[classes[..., None], idx]).flatten(1, 2)  # (T, C, k, ...) -> (T, C*k, ...)
     label = torch.arange(C, device=self.device)
@@ -282,6 +283,15 @@ def sample(self:TaskSampler, ways:int=None)->tuple: # (x_support, y_support, x_q
     out = self.batch(self.step, ways)
     self.step += 1
     return out
+
+@patch
+def sample_mixed(self:TaskSampler)->list: # same-N meta-batches (x_support, y_support, x_query, y_query), N ascending
+    "The next meta-batch with N drawn for every task: its T tasks grouped by N, one rectangular batch a group."
+    g = torch.Generator().manual_seed(derive_seed(self.seed, self.step, 'mixed'))
+    ns = torch.tensor(self.ways)[torch.randint(len(self.ways), (self.tasks,), generator=g)]
+    groups = [self.batch((self.step, n), n, tasks) for n, tasks in zip(*(t.tolist() for t in ns.unique(return_counts=True)))]
+    self.step += 1
+    return groups
 
 @patch
 def __getitem__(self:TaskSampler, i): return self.batch(i)

@@ -27,6 +27,7 @@ class TrainConfig:
     data_root:str=None # where the data set lives; None for glyphs or the default search
     method:str='hidra' # 'hidra' (one master neuron) or 'maml' (a fixed output layer)
     ways:str='5' # classes a task: "5", a range "2-10" drawn per meta-batch, or a list "2,5,8"; MAML needs one N
+    mixed_ways:bool=False # HIDRA with several N: draw N for every task, so one meta-batch mixes them
     shots:int=5 # K, support examples a class
     queries:int=15 # Q, query examples a class
     tasks:int=32 # T, tasks a meta-batch
@@ -63,6 +64,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
+    if cfg.mixed_ways and len(ways) == 1:
+        raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
     cfg.ways = str(cfg.ways)
     return cfg
 
@@ -120,7 +123,8 @@ class NonFiniteLoss(FloatingPointError): pass
 def step(self:Run)->dict:
     "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`."
     step_fn = hidra_step if self.cfg.method == 'hidra' else maml_step
-    out = step_fn(self.model, self.sampler.sample(), self.opt, **self.inner)
+    batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
+    out = step_fn(self.model, batch, self.opt, **self.inner)
     if not math.isfinite(out['loss']):
         raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped and its "
                             f"last checkpoint is intact; resume it with a lower --outer-lr or --inner-lr")

@@ -10,7 +10,7 @@ import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import TrainConfig, PRESETS, NonFiniteLoss, load_split, make_config, make_model, open_run, pick_device
+from .training import TrainConfig, PRESETS, NonFiniteLoss, end_distributed, load_split, make_config, make_model, open_run, pick_device
 import matplotlib.pyplot as plt
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
@@ -68,7 +68,8 @@ def train(args):
     run = open_run(args.out, cfg)
     if run.iteration: print(f"resuming {args.out} at iteration {run.iteration} of {run.cfg.iters}")
     run.fit(progress=not args.quiet)
-    print(f"done: {args.out}/checkpoint.pt at iteration {run.iteration}")
+    end_distributed()
+    if run.rank == 0: print(f"done: {args.out}/checkpoint.pt at iteration {run.iteration}")
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
@@ -111,3 +112,6 @@ def main(argv=None):
     try: dict(train=train, eval=eval_run, demo=demo)[args.command](args)
     except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
         sys.exit(f"hidra_nb {args.command}: error: {e}")
+
+# `python -m hidra_nb.cli`, which `torchrun -m` runs; a notebook running this chapter is `__main__` too, but not cli.py
+if __name__ == '__main__' and Path(sys.argv[0]).name == 'cli.py': main()

@@ -53,12 +53,22 @@ def with_learn2learn(model, batch, inner_lr, steps, first_order):
         for _ in range(steps): learner.adapt(F.cross_entropy(learner(xs), ys))
         (F.cross_entropy(learner(xq), yq) / n_tasks).backward()
 
-def ours(model, batch, inner_lr, steps, first_order):
+def ours(model, batch, inner_lr, steps, first_order, driver='auto'):
     "hidra_nb's `meta_backward`, the body of `maml_step` (and of `hidra_step`), on its default driver for the device."
     from hidra_nb.maml import meta_backward, check_batch
-    meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps, first_order=first_order)
+    meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps,
+                  first_order=first_order, driver=driver)
 
-IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn}
+def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
+    "The plain loop with batch norm written in plain tensor ops, as hidra_nb ran it before it switched to the fused kernel."
+    from hidra_nb.backbone import plain_batch_norm
+    with plain_batch_norm(model): plain_loop(model, batch, inner_lr, steps, first_order)
+
+IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
+         'plain loop, plain-op BN': plain_loop_plain_bn,
+         'hidra_nb vmap': lambda *a: ours(*a, driver='vmap'), 'hidra_nb loop': lambda *a: ours(*a, driver='loop')}
+ON_GPU_ONLY = {'hidra_nb vmap', 'hidra_nb loop'}  # both drivers side by side; on a CPU 'hidra_nb' is the loop already
+HEADLINE_ONLY = {'plain loop, plain-op BN'}  # where our speed-up over our own earlier version came from
 
 def available(name)->bool:
     mod = {'higher': 'higher', 'learn2learn': 'learn2learn'}.get(name)
@@ -95,7 +105,7 @@ def gradient_check(ds)->float:
     for first_order in (False, True):
         grads = {}
         for name, impl in IMPLS.items():
-            if not available(name): continue
+            if not available(name) or name in ON_GPU_ONLY: continue  # the two drivers agree: tested in the MAML chapter
             torch.manual_seed(0)
             model = make_model(5, hidden=8).double()
             impl(model, batch, 0.4, 2, first_order)
@@ -137,7 +147,8 @@ def run_grid(grid, impls, device, repeats):
     rows = []
     for setting in grid:
         heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
-        runs = [(name, 'maml') for name in impls] + ([('hidra_nb', 'hidra')] if setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1 else [])
+        headline = setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1
+        runs = [(name, 'maml') for name in impls if headline or name not in HEADLINE_ONLY] + ([('hidra_nb', 'hidra')] if headline else [])
         for name, method in runs:
             args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=1 if heavy else repeats, **setting))
             out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
@@ -174,7 +185,7 @@ def main():
         kw = json.loads(args.one)
         print(json.dumps(measure_one(kw.pop('impl_name'), kw.pop('ways'), kw.pop('tasks'), kw.pop('steps'), kw.pop('order'), **kw)))
         return
-    impls = [n for n in IMPLS if available(n)]
+    impls = [n for n in IMPLS if available(n) and (args.device.startswith('cuda') or n not in ON_GPU_ONLY)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
     print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")

@@ -138,10 +138,10 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
             opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
     before = rss_gb()
     times = []
-    for _ in range(repeats + 1):  # the first is a warm-up
+    for _ in range(repeats + (repeats > 1)):  # a warm-up first, unless one timed iteration is all we can afford
         sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
-    return dict(seconds=statistics.median(times[1:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
+    return dict(seconds=statistics.median(times[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
 def run_grid(grid, impls, device, repeats):
     rows = []

@@ -5,17 +5,18 @@
 Two HIDRA runs with the demo's settings, the same seed and the same number of tasks: N drawn once per meta-batch (the
 paper), and N drawn for every task. Both are evaluated on the same 100 test tasks for every N.
 """
-import csv, json, os, subprocess, sys, time
+import time
 from pathlib import Path
 import torch
 from hidra_nb.training import make_config, open_run
 from hidra_nb.evaluation import evaluate, load_initialisation
+from omniglot import git_commit, write_csv_atomic
 
 HERE = Path(__file__).resolve().parent
 
 def main(iters=300, eval_tasks=100):
     torch.set_num_threads(1)  # the two runs compare like with like on a busy machine
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    commit = git_commit('mixed_ways.py')
     rows = []
     for mixed in (False, True):
         cfg = make_config('glyphs', ways='2-10', mixed_ways=mixed, iters=iters, tasks=8, hidden=32, queries=5, val_every=0, ckpt_every=50)
@@ -30,9 +31,7 @@ def main(iters=300, eval_tasks=100):
                              train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, command='python experiments/mixed_ways.py'))
         print(f"N drawn {rows[-1]['n_drawn']}: {iters} meta-iterations in {wall:.0f} s ({cpu:.0f} s CPU)", flush=True)
     path = HERE / 'results' / 'mixed_ways.csv'
-    path.parent.mkdir(exist_ok=True)
-    with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    write_csv_atomic(rows, path)
     for step in (1, 3):
         print(f"\nquery accuracy (%) after {step} step(s), N = 2..10")
         for how in ('per meta-batch', 'per task'):

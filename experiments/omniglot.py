@@ -64,10 +64,11 @@ def jobs_for(scale:Scale)->list:
     jobs += [Job(f'narrow-maml-{n}', 'robustness', 'maml', str(n), scale.narrow_hidden, str(n)) for n in scale.narrow_ways]
     return jobs
 
-def git_commit()->str:
+def git_commit(script:str='omniglot.py')->str:
+    "The commit the results come from, '+dirty' when the library or the experiment's `script` has uncommitted changes."
     try:
         rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'hidra_nb', 'experiments/omniglot.py'], cwd=HERE.parent,
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'hidra_nb', f'experiments/{script}'], cwd=HERE.parent,
                                capture_output=True, text=True).stdout.strip()
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'

@@ -2,9 +2,9 @@
 
     python experiments/report.py [scale]       # scale: cpu (default), full, smoke
 """
-import csv, math, sys
-from collections import defaultdict
+import csv, sys
 from pathlib import Path
+from omniglot import write_csv_atomic
 
 HERE = Path(__file__).resolve().parent
 NS = list(range(2, 11))
@@ -41,6 +41,21 @@ def read_jobs(scale:str)->list:
 
 def lr_key(x)->str: return f"{float(x):g}"
 
+def setting_name(lr:str, step:int)->str: return f"lr {lr}, {step} step{'s' * (step > 1)}"
+
+def curve(rows:list, keep, key:str='N')->list: # [(N, accuracy %, 95% half-width %)], sorted by `key`
+    "The points of the rows that `keep` accepts, in percent."
+    return sorted((int(r[key]), 100 * float(r['acc']), 100 * float(r['ci95'])) for r in rows if keep(r))
+
+def plot_curve(ax, pts:list, **kw):
+    ax.errorbar([n for n, *_ in pts], [a for _, a, _ in pts], yerr=[h for *_, h in pts], marker='o', ms=3, capsize=2, **kw)
+
+def pyplot():
+    "matplotlib's pyplot on the file-only backend; chosen here, not on import, so that a notebook importing this keeps its own."
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
 def table2(rows:list)->list: # rows of the side-by-side table
     "Ours (mean and 95% half-width, in %) and the paper's, for every setting, initialisation and N."
     cell = {(r['init'], lr_key(r['eval_lr']), int(r['step']), int(r['N'])): (100 * float(r['acc']), 100 * float(r['ci95']))
@@ -51,14 +66,10 @@ def table2(rows:list)->list: # rows of the side-by-side table
             ours = [cell.get((init if init != 'maml' else f'maml-{n}', lr, step, n)) for n in NS]
             paper = PAPER.get((lr, step), {}).get(init)
             if all(o is None for o in ours) and paper is None: continue
-            out.append(dict(setting=f"lr {lr}, {step} step{'s' * (step > 1)}", init=init, source='ours',
+            out.append(dict(setting=setting_name(lr, step), init=init, source='ours',
                             **{f'N={n}': '' if o is None else f"{o[0]:.2f} ± {o[1]:.2f}" for n, o in zip(NS, ours)}))
             if paper: out.append(dict(setting=out[-1]['setting'], init=init, source='paper', **{f'N={n}': f"{v:.2f}" for n, v in zip(NS, paper)}))
     return out
-
-def write_csv(rows:list, path:Path):
-    with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
 
 def markdown(rows:list)->str:
     cols = list(rows[0])
@@ -66,28 +77,24 @@ def markdown(rows:list)->str:
     return '\n'.join(lines + ['| ' + ' | '.join(str(r[c]) for c in cols) + ' |' for r in rows]) + '\n'
 
 def plot_table2(rows:list, path:Path):
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     fig, axs = plt.subplots(1, len(SETTINGS), figsize=(4.2 * len(SETTINGS), 3.4), sharey=True)
     for ax, (lr, step) in zip(axs, SETTINGS):
         for init in HIDRA_ROWS + ['maml']:
-            pts = sorted((int(r['N']), 100 * float(r['acc']), 100 * float(r['ci95'])) for r in rows
-                         if r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr and int(r['step']) == step
-                         and (r['init'] == init if init != 'maml' else r['method'] == 'maml'))
-            if pts: ax.errorbar(*zip(*[(n, a) for n, a, _ in pts]), yerr=[h for *_, h in pts], marker='o', ms=3, capsize=2,
-                                label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''), ls='--' if init == 'maml' else '-')
-        ax.set_title(f"lr {lr}, {step} step{'s' * (step > 1)}"); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
+            pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
+                        and int(r['step']) == step and (r['init'] == init if init != 'maml' else r['method'] == 'maml'))
+            if pts: plot_curve(ax, pts, label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''), ls='--' if init == 'maml' else '-')
+        ax.set_title(setting_name(lr, step)); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
     axs[0].set_ylabel('query accuracy (%)'); axs[0].legend(fontsize=7)
     plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
 
 def plot_figure3(rows:list, path:Path):
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     lr, step = '0.4', 3
     sel = [r for r in rows if r['init'] == 'maml-10' and lr_key(r['eval_lr']) == lr and int(r['step']) == step]
     if not sel: return None
     full = next(r for r in sel if r['neuron'] == 'all')
-    each = sorted((int(r['neuron']), 100 * float(r['acc']), 100 * float(r['ci95'])) for r in sel if r['neuron'] != 'all')
+    each = curve(sel, lambda r: r['neuron'] != 'all', key='neuron')
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.bar([k for k, *_ in each], [a for _, a, _ in each], yerr=[h for *_, h in each], capsize=2, color='tab:blue', label='every row = neuron k')
     ax.axhline(100 * float(full['acc']), ls='--', color='k', label=f"all ten learned rows ({100 * float(full['acc']):.2f}%)")
@@ -101,8 +108,7 @@ def plot_figure4(scale:str, path:Path):
     "Heatmap of the MAML 10-way output layer (needs the run folder, which is not committed)."
     run = HERE / 'runs' / scale / 'maml-10' / 'checkpoint.pt'
     if not run.exists(): return False
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import torch
     from hidra_nb.training import TrainConfig, load_checkpoint, make_model
     from hidra_nb.evaluation import plot_head
@@ -115,7 +121,7 @@ def plot_figure4(scale:str, path:Path):
         "Mean cosine similarity of the distinct pairs of rows."
         u = torch.nn.functional.normalize(m, dim=1); c = u @ u.T
         return ((c.sum() - c.diagonal().sum()) / (len(m) * (len(m) - 1))).item()
-    write_csv([dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{mean_cosine(w):.3f}"),
+    write_csv_atomic([dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{mean_cosine(w):.3f}"),
                dict(rows='at initialisation', mean_pairwise_cosine=f"{mean_cosine(w0):.3f}")], path.with_suffix('.csv'))
     fig, ax = plt.subplots(figsize=(7, 2.2))
     plot_head(w, ax=ax, title='MAML 10-way output layer: rows = output neurons, columns = the 64 features')
@@ -123,21 +129,18 @@ def plot_figure4(scale:str, path:Path):
     return True
 
 def robustness(rows:list, path:Path):
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     sel = [r for r in rows if r['experiment'] == 'robustness' and r['neuron'] == 'all']
     if not sel: return None
     out = []
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
     for ax, (lr, step) in zip(axs, [('0.4', 1), ('0.4', 3)]):
         for method, style in (('hidra', '-'), ('maml', '--')):
-            pts = sorted((int(r['N']), 100 * float(r['acc']), 100 * float(r['ci95'])) for r in sel
-                         if r['method'] == method and lr_key(r['eval_lr']) == lr and int(r['step']) == step)
-            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], ls=style, marker='o', ms=3, capsize=2,
-                        label='HIDRA, one model trained on 5-30' if method == 'hidra' else 'MAML, one model per N')
+            pts = curve(sel, lambda r: r['method'] == method and lr_key(r['eval_lr']) == lr and int(r['step']) == step)
+            plot_curve(ax, pts, ls=style, label='HIDRA, one model trained on 5-30' if method == 'hidra' else 'MAML, one model per N')
             ax.plot([p[0] for p in pts], [100 / p[0] for p in pts], ':', color='gray', lw=0.8)
-            out += [dict(method=method, setting=f"lr {lr}, {step} step{'s' * (step > 1)}", N=n, acc=f"{a:.2f}", ci95=f"{h:.2f}") for n, a, h in pts]
-        ax.set_title(f"Conv4 with {sel[0]['hidden']} filters, lr {lr}, {step} step{'s' * (step > 1)}"); ax.set_xlabel('N'); ax.grid(alpha=0.3)
+            out += [dict(method=method, setting=setting_name(lr, step), N=n, acc=f"{a:.2f}", ci95=f"{h:.2f}") for n, a, h in pts]
+        ax.set_title(f"Conv4 with {sel[0]['hidden']} filters, {setting_name(lr, step)}"); ax.set_xlabel('N'); ax.grid(alpha=0.3)
     axs[0].set_ylabel('query accuracy (%)'); axs[0].legend(fontsize=7); axs[1].text(0.02, 0.02, 'dotted: chance', transform=axs[1].transAxes, fontsize=7)
     plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
     return out
@@ -148,12 +151,12 @@ def main(scale:str='cpu'):
     out = HERE / 'results' / scale
     t2 = table2(rows)
     if t2:
-        write_csv(t2, out / 'table2.csv'); (out / 'table2.md').write_text(markdown(t2)); plot_table2(rows, out / 'table2.png')
+        write_csv_atomic(t2, out / 'table2.csv'); (out / 'table2.md').write_text(markdown(t2)); plot_table2(rows, out / 'table2.png')
         print(f"wrote {out / 'table2.csv'}, table2.md, table2.png")
     if (f3 := plot_figure3(rows, out / 'figure3.png')):
         print(f"figure 3: all rows {f3['full']:.2f}%, mean of the transplanted {f3['mean_transplanted']:.2f}%, {f3['better']} of 10 above")
     if plot_figure4(scale, out / 'figure4.png'): print(f"wrote {out / 'figure4.png'}")
-    if (rb := robustness(rows, out / 'robustness.png')): write_csv(rb, out / 'robustness.csv'); print(f"wrote {out / 'robustness.csv'}, robustness.png")
+    if (rb := robustness(rows, out / 'robustness.png')): write_csv_atomic(rb, out / 'robustness.csv'); print(f"wrote {out / 'robustness.csv'}, robustness.png")
     jobs = {r['init']: r for r in rows}
     print(f"{len(jobs)} jobs; training {sum(float(r['train_s']) for r in jobs.values()) / 3600:.2f} h wall, "
           f"evaluation {sum(float(r['eval_s']) for r in jobs.values()) / 3600:.2f} h wall (one thread a job)")

@@ -69,7 +69,8 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                driver:str='auto')->dict: # 'loop', 'vmap' or 'auto' (vmap on a GPU)
     "One HIDRA meta-iteration (Algorithm 1, lines 6-20); returns the mean query `loss` and `acc` after adaptation."
     groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
-    share = [len(g[0]) / sum(len(g[0]) for g in groups) for g in groups]  # each group's fraction of the tasks
+    n_tasks = sum(len(g[0]) for g in groups)
+    share = [len(g[0]) / n_tasks for g in groups]  # each group's fraction of the tasks
     opt.zero_grad()
     outs = [scaled_backward(model, w, lambda: hidra_backward(model, g, inner_lr=inner_lr, inner_steps=inner_steps,
                                                              first_order=first_order, driver=driver))

@@ -282,10 +282,11 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     bar = tqdm(total=cfg.iters, initial=self.iteration, disable=not progress, dynamic_ncols=True,
                mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a line every 30 s
     plot = LivePlot(max(1, (cfg.iters - self.iteration) // 50)) if progress and notebook else None
+    validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
     start = time.time()
     while self.iteration < cfg.iters:
         row = {'iter': self.iteration + 1, **self.step()}
-        if cfg.val_every and self.val_data is not None and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.iters): row['val_acc'] = self.validate()
+        if validating and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.iters): row['val_acc'] = self.validate()
         row['time'] = round(time.time() - start, 3)
         rows.append(row)
         if metrics:

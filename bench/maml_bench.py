@@ -21,6 +21,8 @@ GRID = [dict(HEADLINE, order=o) for o in (2, 1)] + [
     dict(HEADLINE, ways=20, order=2), dict(HEADLINE, ways=50, order=2),
     dict(HEADLINE, tasks=4, order=2), dict(HEADLINE, tasks=64, order=2),
     *[dict(HEADLINE, steps=s, order=o) for s in (5, 10) for o in (2, 1)]]
+HIDRA_GRID = [dict(HEADLINE, order=o) for o in (2, 1)] + [dict(HEADLINE, ways=20, order=2)] + [
+    dict(HEADLINE, steps=5, order=o) for o in (2, 1)]  # HIDRA, where our step differs from MAML's: its first inner step
 
 # ---- the implementations: each accumulates the meta-gradient (mean over tasks) in the model's .grad ----
 
@@ -64,11 +66,32 @@ def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     from hidra_nb.backbone import plain_batch_norm
     with plain_batch_norm(model): plain_loop(model, batch, inner_lr, steps, first_order)
 
+def ours_hidra(model, batch, inner_lr, steps, first_order, driver='auto'):
+    "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps."
+    from hidra_nb.core import hidra_backward
+    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver)
+
+def as_hidra(maml_impl):
+    """HIDRA as the paper's Algorithm 1 writes it, around a MAML implementation: copy the master into C rows of a new head,
+    run one MAML meta-gradient on [backbone, rows], and give the master the rows' mean gradient (Eq. 3.7)."""
+    def run(model, batch, inner_lr, steps, first_order):
+        from hidra_nb.maml import check_batch
+        n_classes = check_batch(batch)
+        head = nn.Linear(model.master.in_features, n_classes).to(model.master.weight)
+        with torch.no_grad():
+            head.weight.copy_(model.master.weight.expand(n_classes, -1)); head.bias.copy_(model.master.bias.expand(n_classes))
+        maml_impl(nn.Sequential(model.backbone, head), batch, inner_lr, steps, first_order)
+        for p, rows in zip(model.master.parameters(), head.parameters()): p.grad = rows.grad.mean(0, keepdim=True)
+    return run
+
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
          'plain loop, plain-op BN': plain_loop_plain_bn,
          'hidra_nb vmap': lambda *a: ours(*a, driver='vmap'), 'hidra_nb loop': lambda *a: ours(*a, driver='loop')}
 ON_GPU_ONLY = {'hidra_nb vmap', 'hidra_nb loop'}  # both drivers side by side; on a CPU 'hidra_nb' is the loop already
 HEADLINE_ONLY = {'plain loop, plain-op BN'}  # where our speed-up over our own earlier version came from
+HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher),
+               'learn2learn': as_hidra(with_learn2learn)}
+def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 
 def available(name)->bool:
     mod = {'higher': 'higher', 'learn2learn': 'learn2learn'}.get(name)
@@ -102,18 +125,19 @@ def gradient_check(ds)->float:
     "Largest difference of any implementation's meta-gradient from the plain loop's, float64, both orders."
     worst = 0.
     batch = make_batch(ds, 5, 3, 'cpu', torch.float64, queries=3)
-    for first_order in (False, True):
-        grads = {}
-        for name, impl in IMPLS.items():
-            if not available(name) or name in ON_GPU_ONLY: continue  # the two drivers agree: tested in the MAML chapter
-            torch.manual_seed(0)
-            model = make_model(5, hidden=8).double()
-            impl(model, batch, 0.4, 2, first_order)
-            grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
-        for name, g in grads.items():
-            diff = (g - grads['plain loop']).abs().max().item()
-            print(f"  {'first' if first_order else 'second'} order, {name:12s} max |difference| from the plain loop: {diff:.1e}")
-            worst = max(worst, diff)
+    for method in ('maml', 'hidra'):
+        for first_order in (False, True):
+            grads = {}
+            for name, impl in impls_of(method).items():
+                if not available(name) or name in ON_GPU_ONLY: continue  # the two drivers agree: tested in the MAML chapter
+                torch.manual_seed(0)
+                model = make_model(5, hidden=8, method=method).double()
+                impl(model, batch, 0.4, 2, first_order)
+                grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
+            for name, g in grads.items():
+                diff = (g - grads['plain loop']).abs().max().item()
+                print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:24s} max |difference| from the plain loop: {diff:.1e}")
+                worst = max(worst, diff)
     return worst
 
 def rss_gb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
@@ -129,13 +153,9 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     del ds
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
-    if method == 'hidra':
-        from hidra_nb.core import hidra_step
-        step = lambda: hidra_step(model, batch, opt, inner_lr=0.4, inner_steps=steps, first_order=order == 1)
-    else:
-        impl = IMPLS[impl_name]
-        def step():
-            opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
+    impl = impls_of(method)[impl_name]
+    def step():
+        opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
     before = rss_gb()
     times = []
     for _ in range(repeats + (repeats > 1)):  # a warm-up first, unless one timed iteration is all we can afford
@@ -143,35 +163,35 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
     return dict(seconds=statistics.median(times[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
-def run_grid(grid, impls, device, repeats):
+def run_grid(grid, impls, device, repeats, method='maml'):
     rows = []
     for setting in grid:
         heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
         headline = setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1
-        runs = [(name, 'maml') for name in impls if headline or name not in HEADLINE_ONLY] + ([('hidra_nb', 'hidra')] if headline else [])
-        for name, method in runs:
+        runs = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)]
+        for name in runs:
             args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=1 if heavy else repeats, **setting))
             out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
             if out.returncode:
                 print(f"{name} failed on {setting}:\n{out.stderr[-2000:]}"); continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
-            row = dict(impl=name + (' (hidra_step)' if method == 'hidra' else ''), **setting, **r, repeats=1 if heavy else repeats)
+            row = dict(method=method, impl=name, **setting, **r, repeats=1 if heavy else repeats)
             rows.append(row); print(fmt_row(row), flush=True)
     return rows
 
 def fmt_row(r):
-    return (f"{r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
+    return (f"{r['method']:5s} {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
             f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB")
 
 def speedups(rows):
     "Ratios of the baselines' time and memory to ours, setting by setting."
-    key = lambda r: (r['ways'], r['tasks'], r['steps'], r['order'])
+    key = lambda r: (r['method'], r['ways'], r['tasks'], r['steps'], r['order'])
     mine = {key(r): r for r in rows if r['impl'] == 'hidra_nb'}
     print("\nours against each baseline (time ratio > 1: ours faster; memory ratio <= 1: ours no larger)")
     for r in rows:
-        if r['impl'] in ('hidra_nb', 'hidra_nb (hidra_step)') or key(r) not in mine: continue
+        if r['impl'] == 'hidra_nb' or key(r) not in mine: continue
         m = mine[key(r)]
-        print(f"  vs {r['impl']:12s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
+        print(f"  {r['method']:5s} vs {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
               f"time x{r['seconds'] / m['seconds']:.2f}, memory {m['peak_gb'] / r['peak_gb']:.2f}")
 
 def main():
@@ -192,7 +212,8 @@ def main():
     worst = gradient_check(load_images()[0])
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
-    rows = run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats)
+    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats) +
+            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, method='hidra'))
     speedups(rows)
     name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
     out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}.csv"

@@ -48,9 +48,9 @@ def plain_batch_norm(model:nn.Module):
 
 # %% ../nbs/00_backbone.ipynb #fdd1999f
 def conv_block(in_channels:int, out_channels:int)->nn.Sequential:
-    "3x3 convolution, task batch norm, ReLU, 2x2 max-pool: one block of the paper's Conv4."
+    "3x3 convolution, task batch norm, 2x2 max-pool, ReLU: one block of the paper's Conv4 (pool and ReLU commute)."
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1), TaskBatchNorm(out_channels),
-                         nn.ReLU(), nn.MaxPool2d(2))
+                         nn.MaxPool2d(2), nn.ReLU())
 
 # %% ../nbs/00_backbone.ipynb #5db380fc
 class Conv4(nn.Sequential):

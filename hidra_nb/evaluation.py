@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 from .maml import accuracy_by_step
-from .core import Hidra, initial_params
+from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
@@ -47,7 +47,8 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
         while len(accs) < n_tasks:
             batch = sampler.sample()
             start = initial_params(model, batch)
-            accs += [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps) for task in zip(*batch)]
+            accs += [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps, first_step=first_step_for(model))
+                     for task in zip(*batch)]
         accs = torch.stack(accs[:n_tasks])  # (tasks, steps+1)
         rows += [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]
     return rows

@@ -73,9 +73,13 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
           x:torch.Tensor, y:torch.Tensor, # one task's support set: (C*K, ...), (C*K,)
           *, inner_lr:float, # alpha
           inner_steps:int, # U
-          first_order:bool=False)->dict: # the adapted parameters theta'
+          first_order:bool=False,
+          first_step=None)->dict: # the adapted parameters theta'
     "Eq. 2.1: `inner_steps` SGD steps at `inner_lr` on the support loss, differentiable back to `params`."
-    for _ in range(inner_steps):
+    for step in range(inner_steps):
+        if step == 0 and first_step is not None:  # the same step, from a start where it has a closed form
+            params = first_step(model, params, x, y, inner_lr=inner_lr, first_order=first_order)
+            continue
         # first order: the gradient is taken at detached weights, so no graph is built through it (cheaper, same value)
         at = {k: p.detach() for k, p in params.items()} if first_order else params
         grads = grad(support_loss)(at, model, x, y)
@@ -84,9 +88,10 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
 
 # %% ../nbs/01_maml.ipynb #7618bb43
 def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module,
-              inner_lr:float, inner_steps:int, first_order:bool=False):
+              inner_lr:float, inner_steps:int, first_order:bool=False, first_step=None):
     "Query loss and accuracy of one task after adapting `params` to its support set."
-    adapted = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order)
+    adapted = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps,
+                    first_order=first_order, first_step=first_step)
     out = logits(model, adapted, x_query)  # (C*Q, C)
     return F.cross_entropy(out, y_query), (out.argmax(-1) == y_query).float().mean()
 
@@ -113,12 +118,14 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
                   *, inner_lr:float, inner_steps:int, first_order:bool=False,
+                  first_step=None, # the first inner step in closed form, where the start has one (see `adapt`)
                   driver:str='auto')->dict: # 'loop', 'vmap', or 'auto': vmap on a GPU, loop on a CPU
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
     if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'
     drivers = dict(loop=loop_meta_backward, vmap=vmap_meta_backward)
     if driver not in drivers: _fail(f"unknown driver {driver!r}: use 'loop', 'vmap' or 'auto'")
-    return drivers[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order)
+    return drivers[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps,
+                           first_order=first_order, first_step=first_step)
 
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
@@ -145,11 +152,13 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
 # %% ../nbs/01_maml.ipynb #130df266
 def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict
                      x_support, y_support, x_query, y_query, # one task
-                     *, inner_lr:float, steps:int)->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
+                     *, inner_lr:float, steps:int,
+                     first_step=None)->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
     params, accs = {k: v.detach() for k, v in params.items()}, []
     with torch.no_grad():
         for step in range(steps + 1):
-            if step: params = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=1, first_order=True)
+            if step: params = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=1, first_order=True,
+                                    first_step=first_step if step == 1 else None)
             accs.append((logits(model, params, x_query).argmax(-1) == y_query).float().mean())
     return torch.stack(accs)

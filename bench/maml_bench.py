@@ -4,9 +4,11 @@
     python bench/maml_bench.py --quick    # only the headline workload (5-way, meta-batch 32, 1 inner step)
     python bench/maml_bench.py --device cuda
 
-It first checks, in float64 on a fixed small batch, that every implementation gives the same meta-gradient as the
-plain loop, and prints the largest difference. Each timing then runs in a fresh process, so that one measurement's
-peak memory cannot hide another's. `higher` and learn2learn are optional: see bench/README.md for how to install them.
+It times MAML (`method` maml) and HIDRA (`method` hidra: ours is `hidra_step`'s body; each baseline runs the paper's
+Algorithm 1 around its MAML step). It first checks, in float64 on a fixed small batch, that every implementation
+gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
+process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
+rounds, the implementations in turn (median). `higher` and learn2learn are optional: see bench/README.md.
 """
 import argparse, csv, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
@@ -163,25 +165,36 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
     return dict(seconds=statistics.median(times[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
-def run_grid(grid, impls, device, repeats, method='maml'):
+def measure_in_subprocess(name, method, setting, device, repeats)->dict:
+    args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=repeats, **setting))
+    out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
+    if out.returncode: raise RuntimeError(f"{name} failed on {setting}:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+def run_grid(grid, impls, device, repeats, rounds, method='maml'):
+    "Time every implementation on every setting; light settings in `rounds` rounds, the implementations in turn."
     rows = []
     for setting in grid:
         heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
         headline = setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1
-        runs = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)]
-        for name in runs:
-            args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=1 if heavy else repeats, **setting))
-            out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
-            if out.returncode:
-                print(f"{name} failed on {setting}:\n{out.stderr[-2000:]}"); continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            row = dict(method=method, impl=name, **setting, **r, repeats=1 if heavy else repeats)
+        names = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)]
+        n_rounds, n_repeats = (1, 1) if heavy else (rounds, repeats)
+        runs = {name: [] for name in names}
+        for i in range(n_rounds):  # the machine's speed drifts over minutes: interleave, so that drift hits all alike
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                try: runs[name].append(measure_in_subprocess(name, method, setting, device, n_repeats))
+                except RuntimeError as e: print(e)
+        for name, rs in runs.items():
+            if not rs: continue
+            row = dict(method=method, impl=name, **setting, seconds=statistics.median(r['seconds'] for r in rs),
+                       peak_gb=max(r['peak_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
+                       repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs))
             rows.append(row); print(fmt_row(row), flush=True)
     return rows
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
-            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB")
+            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB  ({r['rounds']} rounds: {r['seconds_all']})")
 
 def speedups(rows):
     "Ratios of the baselines' time and memory to ours, setting by setting."
@@ -199,6 +212,7 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--quick', action='store_true', help="only the headline workload")
     p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
+    p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--one', help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.one:
@@ -212,8 +226,8 @@ def main():
     worst = gradient_check(load_images()[0])
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
-    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats) +
-            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, method='hidra'))
+    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds) +
+            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, args.rounds, method='hidra'))
     speedups(rows)
     name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
     out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}.csv"

@@ -74,7 +74,8 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
           *, inner_lr:float, # alpha
           inner_steps:int, # U
           first_order:bool=False,
-          first_step=None)->dict: # the adapted parameters theta'
+          first_step=None, # a closed-form replacement for the first step, where the start has one (HIDRA's tied rows)
+         )->dict: # the adapted parameters theta'
     "Eq. 2.1: `inner_steps` SGD steps at `inner_lr` on the support loss, differentiable back to `params`."
     for step in range(inner_steps):
         if step == 0 and first_step is not None:  # the same step, from a start where it has a closed form
@@ -153,7 +154,8 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
 def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict
                      x_support, y_support, x_query, y_query, # one task
                      *, inner_lr:float, steps:int,
-                     first_step=None)->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
+                     first_step=None, # as in `adapt`: the first step in closed form, where the start has one
+                    )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
     params, accs = {k: v.detach() for k, v in params.items()}, []
     with torch.no_grad():

@@ -68,10 +68,10 @@ def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     from hidra_nb.backbone import plain_batch_norm
     with plain_batch_norm(model): plain_loop(model, batch, inner_lr, steps, first_order)
 
-def ours_hidra(model, batch, inner_lr, steps, first_order, driver='auto'):
-    "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps."
+def ours_hidra(model, batch, inner_lr, steps, first_order):
+    "hidra_nb's `hidra_backward`, the body of `hidra_step`, on its default driver: the closed-form first inner step, then generic steps."
     from hidra_nb.core import hidra_backward
-    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver)
+    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order)
 
 def as_hidra(maml_impl):
     """HIDRA as the paper's Algorithm 1 writes it, around a MAML implementation: copy the master into C rows of a new head,

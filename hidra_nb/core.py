@@ -128,6 +128,6 @@ def adapted_accuracy(model:nn.Module, # `Hidra`, or a MAML classifier for the ba
                      batch, # (x_support, y_support, x_query, y_query) of new tasks
                      *, inner_lr:float, inner_steps:int)->float:
     "Mean query accuracy over the tasks of `batch`, each after `inner_steps` steps from the initialisation."
-    start = initial_params(model, batch)
-    return torch.stack([accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=inner_steps, first_step=first_step_for(model))[-1]
+    start, first_step = initial_params(model, batch), first_step_for(model)
+    return torch.stack([accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=inner_steps, first_step=first_step)[-1]
                         for task in zip(*batch)]).mean().item()

@@ -40,14 +40,14 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     ways = parse_ways(ways)
     check_ways_for(model, ways)
     device = device or next(model.parameters()).device
-    rows = []
+    rows, first_step = [], first_step_for(model)
     for n in ways:
         sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
         accs = []
         while len(accs) < n_tasks:
             batch = sampler.sample()
             start = initial_params(model, batch)
-            accs += [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps, first_step=first_step_for(model))
+            accs += [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps, first_step=first_step)
                      for task in zip(*batch)]
         accs = torch.stack(accs[:n_tasks])  # (tasks, steps+1)
         rows += [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]

@@ -5,12 +5,14 @@
     python bench/maml_bench.py --device cuda
 
 It times MAML (`method` maml) and HIDRA (`method` hidra: ours is `hidra_step`'s body; each baseline runs the paper's
-Algorithm 1 around its MAML step). It first checks, in float64 on a fixed small batch, that every implementation
+Algorithm 1 around its MAML step). Ours runs on the driver a full training run picks (`pick_driver`: compiled on a
+CPU, timed after a warm-up call that compiles; vmap on a GPU), and `hidra_nb loop` shows the uncompiled loop at the
+headline workload. It first checks, in float64 on a fixed small batch, that every implementation
 gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
 process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
 rounds, the implementations in turn (median). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, json, os, platform, resource, statistics, subprocess, sys, time
+import argparse, csv, json, os, platform, statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -57,9 +59,15 @@ def with_learn2learn(model, batch, inner_lr, steps, first_order):
         for _ in range(steps): learner.adapt(F.cross_entropy(learner(xs), ys))
         (F.cross_entropy(learner(xq), yq) / n_tasks).backward()
 
-def ours(model, batch, inner_lr, steps, first_order, driver='auto'):
-    "hidra_nb's `meta_backward`, the body of `maml_step` (and of `hidra_step`), on its default driver for the device."
+def training_driver(batch)->str:
+    "The driver `hidra_nb train` runs on this device for a full-length run: compiled on a CPU, vmap on a GPU."
+    from hidra_nb.training import make_config, pick_driver
+    return pick_driver(make_config(), batch[0].device)
+
+def ours(model, batch, inner_lr, steps, first_order, driver=None):
+    "hidra_nb's `meta_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
     from hidra_nb.maml import meta_backward, check_batch
+    driver = driver or training_driver(batch)
     meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps,
                   first_order=first_order, driver=driver)
 
@@ -68,10 +76,10 @@ def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     from hidra_nb.backbone import plain_batch_norm
     with plain_batch_norm(model): plain_loop(model, batch, inner_lr, steps, first_order)
 
-def ours_hidra(model, batch, inner_lr, steps, first_order):
-    "hidra_nb's `hidra_backward`, the body of `hidra_step`, on its default driver: the closed-form first inner step, then generic steps."
+def ours_hidra(model, batch, inner_lr, steps, first_order, driver=None):
+    "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps; `driver` as in `ours`."
     from hidra_nb.core import hidra_backward
-    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order)
+    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver or training_driver(batch))
 
 def as_hidra(maml_impl):
     """HIDRA as the paper's Algorithm 1 writes it, around a MAML implementation: copy the master into C rows of a new head,
@@ -88,11 +96,13 @@ def as_hidra(maml_impl):
 
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
          'plain loop, plain-op BN': plain_loop_plain_bn,
-         'hidra_nb vmap': lambda *a: ours(*a, driver='vmap'), 'hidra_nb loop': lambda *a: ours(*a, driver='loop')}
-ON_GPU_ONLY = {'hidra_nb vmap', 'hidra_nb loop'}  # both drivers side by side; on a CPU 'hidra_nb' is the loop already
-HEADLINE_ONLY = {'plain loop, plain-op BN'}  # where our speed-up over our own earlier version came from
-HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher),
-               'learn2learn': as_hidra(with_learn2learn)}
+         'hidra_nb loop': lambda *a: ours(*a, driver='loop'), 'hidra_nb compiled': lambda *a: ours(*a, driver='compiled')}
+ON_GPU_ONLY = {'hidra_nb compiled'}  # on a GPU 'hidra_nb' is vmap, so all three drivers show; on a CPU it is the compiled one
+HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop'}  # where our speed-up came from: the fused kernel, the compiler
+COMPILES = {'hidra_nb', 'hidra_nb compiled'}  # timed after a warm-up call always: the first call compiles
+HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'hidra_nb loop': lambda *a: ours_hidra(*a, driver='loop'),
+               'hidra_nb compiled': lambda *a: ours_hidra(*a, driver='compiled'),
+               'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 
 def available(name)->bool:
@@ -131,7 +141,7 @@ def gradient_check(ds)->float:
         for first_order in (False, True):
             grads = {}
             for name, impl in impls_of(method).items():
-                if not available(name) or name in ON_GPU_ONLY: continue  # the two drivers agree: tested in the MAML chapter
+                if not available(name) or name in ON_GPU_ONLY: continue  # the drivers agree: tested in the MAML chapter
                 torch.manual_seed(0)
                 model = make_model(5, hidden=8, method=method).double()
                 impl(model, batch, 0.4, 2, first_order)
@@ -142,7 +152,14 @@ def gradient_check(ds)->float:
                 worst = max(worst, diff)
     return worst
 
-def rss_gb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+def reset_peak_rss():
+    "Restart this process's peak resident memory from now: Linux keeps a high-water mark even across exec (from the parent)."
+    with open('/proc/self/clear_refs', 'w') as f: f.write('5')
+
+def rss_gb(field='VmHWM')->float:
+    "Peak ('VmHWM') or current ('VmRSS') resident memory of this process, GB."
+    for line in open('/proc/self/status'):
+        if line.startswith(field + ':'): return int(line.split()[1]) / 2**20
 
 def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml'):
     "Run in a fresh process: seconds per meta-iteration (Adam step included) and peak memory."
@@ -158,12 +175,14 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     impl = impls_of(method)[impl_name]
     def step():
         opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
-    before = rss_gb()
+    reset_peak_rss()  # the peak counts from here: the data and model are loaded, the meta-iterations are to come
+    before = rss_gb('VmRSS')
     times = []
-    for _ in range(repeats + (repeats > 1)):  # a warm-up first, unless one timed iteration is all we can afford
+    warm_up = repeats > 1 or impl_name in COMPILES  # skipped where one timed iteration is all we can afford, unless it compiles
+    for _ in range(repeats + warm_up):
         sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
-    return dict(seconds=statistics.median(times[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
+    return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
 def measure_in_subprocess(name, method, setting, device, repeats)->dict:
     args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=repeats, **setting))
@@ -188,7 +207,8 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml'):
             if not rs: continue
             row = dict(method=method, impl=name, **setting, seconds=statistics.median(r['seconds'] for r in rs),
                        peak_gb=max(r['peak_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
-                       repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs))
+                       repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
+                       first_call_seconds=' '.join(f"{r['first_seconds']:.1f}" for r in rs))  # compiling, or loading its on-disk cache
             rows.append(row); print(fmt_row(row), flush=True)
     return rows
 
@@ -214,7 +234,11 @@ def main():
     p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
     p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--one', help=argparse.SUPPRESS)
+    p.add_argument('--check', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.check:  # in its own process, so that this one stays small (children start with its peak memory) and compiles nothing
+        print(json.dumps(gradient_check(load_images()[0])))
+        return
     if args.one:
         kw = json.loads(args.one)
         print(json.dumps(measure_one(kw.pop('impl_name'), kw.pop('ways'), kw.pop('tasks'), kw.pop('steps'), kw.pop('order'), **kw)))
@@ -223,7 +247,10 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
     print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
-    worst = gradient_check(load_images()[0])
+    check = subprocess.run([sys.executable, __file__, '--check'], capture_output=True, text=True)
+    if check.returncode: sys.exit(f"the meta-gradient check failed:\n{check.stderr[-2000:]}")
+    *lines, last = check.stdout.strip().splitlines()
+    print('\n'.join(lines)); worst = json.loads(last)
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
     rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds) +

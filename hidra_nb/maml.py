@@ -132,7 +132,7 @@ def _compiler_failed(e:Exception)->bool:
     return isinstance(e, (BackendCompilerFailed, InductorError))
 
 def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
-    "As `loop_meta_backward`, with each task's meta-gradient from the compiled `task_meta_grad`: on a CPU the fastest."
+    "As `loop_meta_backward`, with each task's meta-gradient from the compiled `task_meta_grad` (it compiles on first use)."
     params = init(n_classes)  # attached to the model: the tasks' summed gradient goes back through `init` once
     start = {k: v.detach() for k, v in params.items()}
     n_tasks, total, total_loss, total_acc = len(batch[0]), None, 0., 0.

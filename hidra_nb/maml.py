@@ -150,7 +150,8 @@ def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)
     return dict(loss=total_loss / n_tasks, acc=total_acc / n_tasks)
 
 # %% ../nbs/01_maml.ipynb #65785e86
-DRIVERS = ('auto', 'loop', 'compiled', 'vmap')
+_DRIVER_FNS = dict(loop=loop_meta_backward, compiled=compiled_meta_backward, vmap=vmap_meta_backward)
+DRIVERS = ('auto', *_DRIVER_FNS)  # 'auto' picks one of the others by device
 
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
@@ -160,9 +161,8 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   driver:str='auto')->dict: # 'loop', 'compiled', 'vmap', or 'auto': vmap on a GPU, loop on a CPU
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
     if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; see `compiled` above
-    drivers = dict(loop=loop_meta_backward, compiled=compiled_meta_backward, vmap=vmap_meta_backward)
-    if driver not in drivers: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
-    return drivers[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps,
+    if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
+    return _DRIVER_FNS[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps,
                            first_order=first_order, first_step=first_step)
 
 # %% ../nbs/01_maml.ipynb #0901999a

@@ -86,7 +86,7 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     if name == 'cuda' and world > 1: return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     return torch.device(name)
 
-COMPILE_PAYS_OFF = 1000  # meta-iterations; compiling takes about a minute and saves about a second an iteration at T=32
+COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile takes 1-4.5 minutes, and saved about a second an iteration at T=32 in-process
 
 def pick_driver(cfg:TrainConfig, device:torch.device)->str:
     "The run's meta-batch driver: `cfg.driver`, where 'auto' on a CPU means compiled for a run long enough to repay the compile."

@@ -12,6 +12,7 @@ a CPU: the warm-up call compiles). Prints the median ratio of ours to the plain 
 import argparse, statistics, time
 from functools import partial
 import torch
+from hidra_nb.training import keep_freed_memory
 from maml_bench import as_hidra, load_images, make_batch, make_model, ours, ours_hidra, plain_loop
 
 def main():
@@ -21,8 +22,10 @@ def main():
     p.add_argument('--first-order', action='store_true')
     p.add_argument('--tasks', type=int, default=8, help="tasks a meta-batch")
     p.add_argument('--pairs', type=int, default=6, help="timed calls of each implementation")
+    p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--driver', default=None, help="our driver: 'loop' or 'compiled' (default: the one a training run picks)")
     args = p.parse_args()
+    if args.malloc == 'kept': keep_freed_memory()
     torch.manual_seed(0)
     model, batch = make_model(5, method=args.method), make_batch(load_images()[0], 5, args.tasks, 'cpu')
     impls = (dict(ours=partial(ours, driver=args.driver), plain=plain_loop) if args.method == 'maml' else

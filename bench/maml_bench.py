@@ -10,9 +10,11 @@ CPU, timed after a warm-up call that compiles; vmap on a GPU), and `hidra_nb loo
 headline workload. It first checks, in float64 on a fixed small batch, that every implementation
 gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
 process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
-rounds, the implementations in turn (median). `higher` and learn2learn are optional: see bench/README.md.
+rounds, the implementations in turn (median). Every process first lets glibc keep the memory it frees
+(`keep_freed_memory`, as `hidra_nb train` does; `--malloc default` leaves glibc's defaults), and the minor page faults
+of each timed meta-iteration are counted. `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, json, os, platform, statistics, subprocess, sys, time
+import argparse, csv, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -156,13 +158,18 @@ def reset_peak_rss():
     "Restart this process's peak resident memory from now: Linux keeps a high-water mark even across exec (from the parent)."
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')
 
+def page_faults()->int: return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
 def rss_gb(field='VmHWM')->float:
     "Peak ('VmHWM') or current ('VmRSS') resident memory of this process, GB."
     for line in open('/proc/self/status'):
         if line.startswith(field + ':'): return int(line.split()[1]) / 2**20
 
-def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml'):
-    "Run in a fresh process: seconds per meta-iteration (Adam step included) and peak memory."
+def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml', malloc='kept'):
+    "Run in a fresh process: seconds per meta-iteration (Adam step included), peak memory and page faults."
+    if malloc == 'kept':
+        from hidra_nb.training import keep_freed_memory
+        keep_freed_memory()  # what `hidra_nb train` does, for every implementation alike
     ds, data = load_images()
     dev = torch.device(device)
     torch.manual_seed(0)
@@ -177,20 +184,20 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
         opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
     reset_peak_rss()  # the peak counts from here: the data and model are loaded, the meta-iterations are to come
     before = rss_gb('VmRSS')
-    times = []
+    times, faults = [], []
     warm_up = repeats > 1 or impl_name in COMPILES  # skipped where one timed iteration is all we can afford, unless it compiles
     for _ in range(repeats + warm_up):
-        sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t)
+        f = page_faults(); sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t); faults.append(page_faults() - f)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
-    return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
+    return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
-def measure_in_subprocess(name, method, setting, device, repeats)->dict:
-    args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=repeats, **setting))
+def measure_in_subprocess(name, method, setting, device, repeats, malloc)->dict:
+    args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=repeats, malloc=malloc, **setting))
     out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
     if out.returncode: raise RuntimeError(f"{name} failed on {setting}:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
-def run_grid(grid, impls, device, repeats, rounds, method='maml'):
+def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept'):
     "Time every implementation on every setting; light settings in `rounds` rounds, the implementations in turn."
     rows = []
     for setting in grid:
@@ -201,20 +208,20 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml'):
         runs = {name: [] for name in names}
         for i in range(n_rounds):  # the machine's speed drifts over minutes: interleave, so that drift hits all alike
             for name in names[i % len(names):] + names[:i % len(names)]:
-                try: runs[name].append(measure_in_subprocess(name, method, setting, device, n_repeats))
+                try: runs[name].append(measure_in_subprocess(name, method, setting, device, n_repeats, malloc))
                 except RuntimeError as e: print(e)
         for name, rs in runs.items():
             if not rs: continue
             row = dict(method=method, impl=name, **setting, seconds=statistics.median(r['seconds'] for r in rs),
                        peak_gb=max(r['peak_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
-                       repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
+                       faults=statistics.median(r['faults'] for r in rs), repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
                        first_call_seconds=' '.join(f"{r['first_seconds']:.1f}" for r in rs))  # compiling, or loading its on-disk cache
             rows.append(row); print(fmt_row(row), flush=True)
     return rows
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
-            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB  ({r['rounds']} rounds: {r['seconds_all']})")
+            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB  {r['faults'] / 1000:5.0f}k faults/iter  ({r['rounds']} rounds: {r['seconds_all']})")
 
 def speedups(rows):
     "Ratios of the baselines' time and memory to ours, setting by setting."
@@ -233,6 +240,8 @@ def main():
     p.add_argument('--quick', action='store_true', help="only the headline workload")
     p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
     p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
+    p.add_argument('--malloc', default='kept', choices=('kept', 'default'),
+                   help="'kept': glibc keeps freed memory, as `hidra_nb train` sets it (keep_freed_memory); 'default': glibc's defaults")
     p.add_argument('--one', help=argparse.SUPPRESS)
     p.add_argument('--check', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -253,15 +262,15 @@ def main():
     print('\n'.join(lines)); worst = json.loads(last)
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
-    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds) +
-            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, args.rounds, method='hidra'))
+    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +
+            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc))
     speedups(rows)
     name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
-    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}.csv"
+    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
     out.parent.mkdir(exist_ok=True)
     commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
     meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), commit=commit,
-                grad_check_max_diff=f"{worst:.1e}")
+                grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
     with open(out, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
     print(f"wrote {out.relative_to(HERE.parent)}")

@@ -10,7 +10,8 @@ import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import TrainConfig, PRESETS, NonFiniteLoss, end_distributed, load_split, make_config, make_model, open_run, pick_device
+from .training import (TrainConfig, PRESETS, NonFiniteLoss, end_distributed, keep_freed_memory, load_split, make_config, make_model,
+                       open_run, pick_device)
 import matplotlib.pyplot as plt
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
@@ -109,6 +110,7 @@ def demo(args):
 def main(argv=None):
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
+    keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try: dict(train=train, eval=eval_run, demo=demo)[args.command](args)
     except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
         sys.exit(f"hidra_nb {args.command}: error: {e}")

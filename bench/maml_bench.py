@@ -191,11 +191,17 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
     return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
+def in_fresh_process(*args)->tuple: # (lines printed before the result, the result)
+    "Run this script with `args` in a new process; its last line of output is the JSON result."
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if out.returncode: raise RuntimeError(out.stderr[-2000:])
+    *lines, last = out.stdout.strip().splitlines()
+    return lines, json.loads(last)
+
 def measure_in_subprocess(name, method, setting, device, repeats, malloc)->dict:
     args = json.dumps(dict(impl_name=name, method=method, device=device, repeats=repeats, malloc=malloc, **setting))
-    out = subprocess.run([sys.executable, __file__, '--one', args], capture_output=True, text=True)
-    if out.returncode: raise RuntimeError(f"{name} failed on {setting}:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    try: return in_fresh_process('--one', args)[1]
+    except RuntimeError as e: raise RuntimeError(f"{name} failed on {setting}:\n{e}") from None
 
 def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept'):
     "Time every implementation on every setting; light settings in `rounds` rounds, the implementations in turn."
@@ -256,10 +262,9 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
     print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
-    check = subprocess.run([sys.executable, __file__, '--check'], capture_output=True, text=True)
-    if check.returncode: sys.exit(f"the meta-gradient check failed:\n{check.stderr[-2000:]}")
-    *lines, last = check.stdout.strip().splitlines()
-    print('\n'.join(lines)); worst = json.loads(last)
+    try: lines, worst = in_fresh_process('--check')
+    except RuntimeError as e: sys.exit(f"the meta-gradient check failed:\n{e}")
+    print('\n'.join(lines))
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
     rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +

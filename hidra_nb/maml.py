@@ -8,11 +8,10 @@ __all__ = ['DRIVERS', 'toy_tasks', 'check_batch', 'logits', 'support_loss', 'ada
            'check_outputs', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
-from functools import partial
+from functools import cache, partial
 import torch
 import torch.nn.functional as F
 from torch import nn
-from functools import cache
 from torch.func import functional_call, grad, grad_and_value, vmap
 from .backbone import plain_batch_norm
 

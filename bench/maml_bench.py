@@ -12,9 +12,10 @@ gives the same meta-gradient as the plain loop, and prints the largest differenc
 process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
 rounds, the implementations in turn (median). Every process first lets glibc keep the memory it frees
 (`keep_freed_memory`, as `hidra_nb train` does; `--malloc default` leaves glibc's defaults), and the minor page faults
-of each timed meta-iteration are counted. `higher` and learn2learn are optional: see bench/README.md.
+of each timed meta-iteration are counted. Memory is measured twice: the process's peak, and what one more
+meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, json, os, platform, resource, statistics, subprocess, sys, time
+import argparse, csv, ctypes, ctypes.util, gc, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -165,6 +166,22 @@ def rss_gb(field='VmHWM')->float:
     for line in open('/proc/self/status'):
         if line.startswith(field + ':'): return int(line.split()[1]) / 2**20
 
+def meta_iteration_gb(step, dev)->float:
+    """Memory one more meta-iteration takes above what the process holds between iterations, GB.
+
+    The process's peak also holds what stays from before: on a CPU the compiler and its compiled code (tens of MB,
+    only in processes that compile), and the freed memory glibc keeps. So free what is free first (`malloc_trim`),
+    then count from there: the iteration's own working set, the same measure for every implementation."""
+    gc.collect()
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(); base = torch.cuda.memory_allocated(); torch.cuda.reset_peak_memory_stats()
+        step(); torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - base) / 2**30
+    if platform.libc_ver()[0] != 'glibc': return float('nan')  # no way to hand freed memory back: the count would be meaningless
+    ctypes.CDLL(ctypes.util.find_library('c')).malloc_trim(0)
+    base = rss_gb('VmRSS'); reset_peak_rss(); step()
+    return rss_gb() - base
+
 def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml', malloc='kept'):
     "Run in a fresh process: seconds per meta-iteration (Adam step included), peak memory and page faults."
     if malloc == 'kept':
@@ -189,7 +206,9 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     for _ in range(repeats + warm_up):
         f = page_faults(); sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t); faults.append(page_faults() - f)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
-    return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak, start_gb=before if dev.type != 'cuda' else 0., data=data)
+    iteration = meta_iteration_gb(step, dev)  # after the timing: it hands freed memory back, and the next iteration faults it in again
+    return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak,
+                iter_gb=iteration, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
 def in_fresh_process(*args)->tuple: # (lines printed before the result, the result)
     "Run this script with `args` in a new process; its last line of output is the JSON result."
@@ -219,7 +238,7 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept')
         for name, rs in runs.items():
             if not rs: continue
             row = dict(method=method, impl=name, **setting, seconds=statistics.median(r['seconds'] for r in rs),
-                       peak_gb=max(r['peak_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
+                       peak_gb=max(r['peak_gb'] for r in rs), iter_gb=max(r['iter_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
                        faults=statistics.median(r['faults'] for r in rs), repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
                        first_call_seconds=' '.join(f"{r['first_seconds']:.1f}" for r in rs))  # compiling, or loading its on-disk cache
             rows.append(row); print(fmt_row(row), flush=True)
@@ -227,18 +246,18 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept')
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
-            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB  {r['faults'] / 1000:5.0f}k faults/iter  ({r['rounds']} rounds: {r['seconds_all']})")
+            f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB (iteration {r['iter_gb']:5.3f})  {r['faults'] / 1000:5.0f}k faults/iter  ({r['rounds']} rounds: {r['seconds_all']})")
 
 def speedups(rows):
     "Ratios of the baselines' time and memory to ours, setting by setting."
     key = lambda r: (r['method'], r['ways'], r['tasks'], r['steps'], r['order'])
     mine = {key(r): r for r in rows if r['impl'] == 'hidra_nb'}
-    print("\nours against each baseline (time ratio > 1: ours faster; memory ratio <= 1: ours no larger)")
+    print("\nours against each baseline (time ratio > 1: ours faster; memory ratios, process peak and a meta-iteration's own, <= 1: ours no larger)")
     for r in rows:
         if r['impl'] == 'hidra_nb' or key(r) not in mine: continue
         m = mine[key(r)]
         print(f"  {r['method']:5s} vs {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
-              f"time x{r['seconds'] / m['seconds']:.2f}, memory {m['peak_gb'] / r['peak_gb']:.2f}")
+              f"time x{r['seconds'] / m['seconds']:.2f}, memory {m['peak_gb'] / r['peak_gb']:.2f} (iteration {m['iter_gb'] / r['iter_gb']:.2f})")
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])

@@ -169,7 +169,7 @@ def rss_gb(field='VmHWM')->float:
 def meta_iteration_gb(step, dev)->float:
     """Memory one more meta-iteration takes above what the process holds between iterations, GB.
 
-    The process's peak also holds what stays from before: on a CPU the compiler and its compiled code (tens of MB,
+    The process's peak also holds what stays from before: on a CPU the compiler and its compiled code (about 80 MB here,
     only in processes that compile), and the freed memory glibc keeps. So free what is free first (`malloc_trim`),
     then count from there: the iteration's own working set, the same measure for every implementation."""
     gc.collect()

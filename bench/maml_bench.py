@@ -15,7 +15,7 @@ rounds, the implementations in turn (median). Every process first lets glibc kee
 of each timed meta-iteration are counted. Memory is measured twice: the process's peak, and what one more
 meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, ctypes, ctypes.util, gc, json, os, platform, resource, statistics, subprocess, sys, time
+import argparse, csv, gc, json, os, platform, resource, statistics, subprocess, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -177,8 +177,10 @@ def meta_iteration_gb(step, dev)->float:
         torch.cuda.synchronize(); base = torch.cuda.memory_allocated(); torch.cuda.reset_peak_memory_stats()
         step(); torch.cuda.synchronize()
         return (torch.cuda.max_memory_allocated() - base) / 2**30
-    if platform.libc_ver()[0] != 'glibc': return float('nan')  # no way to hand freed memory back: the count would be meaningless
-    ctypes.CDLL(ctypes.util.find_library('c')).malloc_trim(0)
+    from hidra_nb.training import glibc
+    libc = glibc()
+    if libc is None: return float('nan')  # no way to hand freed memory back: the count would be meaningless
+    libc.malloc_trim(0)
     base = rss_gb('VmRSS'); reset_peak_rss(); step()
     return rss_gb() - base
 

@@ -2,18 +2,45 @@
 
     python bench/interleaved_ab.py --steps 5 --first-order --pairs 6
     python bench/interleaved_ab.py --method hidra
+    python bench/interleaved_ab.py --images miniimagenet
+    python bench/interleaved_ab.py --against inductor-layout
 
 This machine's speed drifts by 10-30% over minutes, which hides differences of a few percent between fresh
 processes run one after the other. Here both implementations share one process, model and batch, alternate (in
 ABBA order), and the ratio is taken pair by pair, so that drift cancels. MAML or HIDRA (the plain loop inside the
 paper's Algorithm 1), Conv4-64, Omniglot 5-way 5-shot 15-query; ours on the driver a training run picks (compiled on
-a CPU: the warm-up call compiles). Prints the median ratio of ours to the plain loop and its range.
+a CPU: the warm-up call compiles). Prints the median ratio of ours to the other and its range. `--images
+miniimagenet` times MiniImageNet's shapes instead (Conv4-32 on 3x84x84 images; random pixels, as speed does not
+depend on them). `--against inductor-layout` times ours against itself compiled with Inductor's own choice of
+layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
 """
 import argparse, statistics, time
 from functools import partial
 import torch
+from torch import nn
+from unittest import mock
+import hidra_nb.maml
+from hidra_nb.maml import task_meta_grad
 from hidra_nb.training import keep_freed_memory
 from maml_bench import as_hidra, load_images, make_batch, make_model, ours, ours_hidra, plain_loop
+
+def miniimagenet_workload(method, tasks, ways=5, shots=5, queries=15):
+    "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
+    from hidra_nb.backbone import Conv4
+    from hidra_nb.core import Hidra
+    backbone = Conv4(3, 32)
+    n_features = backbone.n_features((3, 84, 84))
+    model = Hidra(backbone, n_features) if method == 'hidra' else nn.Sequential(backbone, nn.Linear(n_features, ways))
+    labels = lambda k: torch.arange(ways).repeat_interleave(k).repeat(tasks, 1)
+    images = lambda k: torch.randn(tasks, ways * k, 3, 84, 84)
+    return model, (images(shots), labels(shots), images(queries), labels(queries))
+
+def with_inductor_layout(impl):
+    "`impl` with the compiled task built on Inductor's defaults, channels-last activations included."
+    compiled = torch.compile(task_meta_grad)
+    def run(*args, **kwargs):
+        with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
+    return run
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -23,23 +50,31 @@ def main():
     p.add_argument('--tasks', type=int, default=8, help="tasks a meta-batch")
     p.add_argument('--pairs', type=int, default=6, help="timed calls of each implementation")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
+    p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
     p.add_argument('--driver', default=None, help="our driver: 'loop' or 'compiled' (default: the one a training run picks)")
+    p.add_argument('--against', default='plain', choices=('plain', 'inductor-layout'),
+                   help="the plain loop, or ours compiled with Inductor's default layout (compiled driver only)")
     args = p.parse_args()
     if args.malloc == 'kept': keep_freed_memory()
     torch.manual_seed(0)
-    model, batch = make_model(5, method=args.method), make_batch(load_images()[0], 5, args.tasks, 'cpu')
-    impls = (dict(ours=partial(ours, driver=args.driver), plain=plain_loop) if args.method == 'maml' else
-             dict(ours=partial(ours_hidra, driver=args.driver), plain=as_hidra(plain_loop)))
+    model, batch = (miniimagenet_workload(args.method, args.tasks) if args.images == 'miniimagenet' else
+                    (make_model(5, method=args.method), make_batch(load_images()[0], 5, args.tasks, 'cpu')))
+    mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver)
+    if args.against == 'plain': other = plain_loop if args.method == 'maml' else as_hidra(plain_loop)
+    elif args.driver in (None, 'compiled'): other = with_inductor_layout(partial(mine, driver='compiled'))
+    else: p.error("--against inductor-layout compares compiled drivers: leave --driver out or set it to 'compiled'")
+    impls = dict(ours=mine, other=other)
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)
     for name in impls: run(name)  # warm-up
     times = {name: [] for name in impls}
     for i in range(args.pairs):
         for name in (list(impls) if i % 2 else list(impls)[::-1]):
             t = time.perf_counter(); run(name); times[name].append(time.perf_counter() - t)
-    ratios = [a / b for a, b in zip(times['ours'], times['plain'])]
+    ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
-    print(f"{args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
-          f"ours {per_task('ours'):.1f} ms a task, plain loop {per_task('plain'):.1f}; ours / plain loop, pair by pair: "
+    other = 'plain loop' if args.against == 'plain' else "ours on Inductor's layout"
+    print(f"{torch.backends.cpu.get_cpu_capability()}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
+          f"ours {per_task('ours'):.1f} ms a task, {other} {per_task('other'):.1f}; ours / {other}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")
 
 if __name__ == '__main__':

@@ -169,9 +169,10 @@ def rss_gb(field='VmHWM')->float:
 def meta_iteration_gb(step, dev)->float:
     """Memory one more meta-iteration takes above what the process holds between iterations, GB.
 
-    The process's peak also holds what stays from before: on a CPU the compiler and its compiled code (about 80 MB here,
-    only in processes that compile), and the freed memory glibc keeps. So free what is free first (`malloc_trim`),
-    then count from there: the iteration's own working set, the same measure for every implementation."""
+    The process's peak also holds what stays from before: on a CPU the compiler and its compiled code (about 80 MB here
+    at one inner step, more for larger graphs; only in processes that compile), and the freed memory glibc keeps. So
+    free what is free first (`malloc_trim`), then count from there: the iteration's own working set, the same measure
+    for every implementation."""
     gc.collect()
     if dev.type == 'cuda':
         torch.cuda.synchronize(); base = torch.cuda.memory_allocated(); torch.cuda.reset_peak_memory_stats()
@@ -294,8 +295,10 @@ def main():
     name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
     out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
     out.parent.mkdir(exist_ok=True)
-    commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True).stdout.strip()
-    meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(), commit=commit,
+    # '-dirty' when the working tree had changes: the figures then belong to no commit
+    commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
+                cpu_capability=torch.backends.cpu.get_cpu_capability(), commit=commit,  # AVX2 and AVX-512 machines differ here
                 grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
     with open(out, 'w', newline='') as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)

@@ -121,9 +121,11 @@ def task_meta_grad(params:dict, x_support, y_support, x_query, y_query, model:nn
     return grad_and_value(task_loss, has_aux=True)(params, x_support, y_support, x_query, y_query, model=model, **inner)
 
 @cache
-def compiled_task_meta_grad():
-    "`task_meta_grad` under `torch.compile`, made once a process; it compiles on first use and again for each new shape."
-    return torch.compile(task_meta_grad)
+def compiled_task_meta_grad(device_type:str='cpu'):
+    "`task_meta_grad` under `torch.compile`, made once a process and device type; it compiles on first use and again for each new shape."
+    # on a CPU, Inductor's channels-last activations made the task slower (measured above); elsewhere we keep its defaults
+    options = {'layout_optimization': False} if device_type == 'cpu' else None
+    return torch.compile(task_meta_grad, options=options)
 
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
@@ -136,7 +138,7 @@ def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)
     start = {k: v.detach() for k, v in params.items()}
     n_tasks, total, total_loss, total_acc = len(batch[0]), None, 0., 0.
     for task in zip(*batch):
-        try: grads, (loss, acc) = compiled_task_meta_grad()(start, *task, model, inner)
+        try: grads, (loss, acc) = compiled_task_meta_grad(task[0].device.type)(start, *task, model, inner)
         except Exception as e:
             if _compiler_failed(e): raise RuntimeError(
                 "torch.compile could not build the compiled driver (it needs a C++ compiler such as g++ on the PATH): "

@@ -86,7 +86,7 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     if name == 'cuda' and world > 1: return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
     return torch.device(name)
 
-COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile takes 1-4.5 minutes and saved 0.3-1.1 s an iteration at T=32 (results chapter)
+COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 11-187 s in the benchmark and saves 0.27-0.85 s an iteration at T=32 (results chapter)
 
 def pick_driver(cfg:TrainConfig, device:torch.device)->str:
     "The run's meta-batch driver: `cfg.driver`, where 'auto' on a CPU means compiled for a run long enough to repay the compile."

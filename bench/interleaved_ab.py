@@ -17,7 +17,6 @@ layout (channels-last activations), which `hidra_nb` turns off on a CPU: it show
 import argparse, statistics, time
 from functools import partial
 import torch
-from torch import nn
 from unittest import mock
 import hidra_nb.maml
 from hidra_nb.maml import task_meta_grad
@@ -26,11 +25,7 @@ from maml_bench import as_hidra, load_images, make_batch, make_model, ours, ours
 
 def miniimagenet_workload(method, tasks, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
-    from hidra_nb.backbone import Conv4
-    from hidra_nb.core import Hidra
-    backbone = Conv4(3, 32)
-    n_features = backbone.n_features((3, 84, 84))
-    model = Hidra(backbone, n_features) if method == 'hidra' else nn.Sequential(backbone, nn.Linear(n_features, ways))
+    model = make_model(ways, 32, method, image_shape=(3, 84, 84))
     labels = lambda k: torch.arange(ways).repeat_interleave(k).repeat(tasks, 1)
     images = lambda k: torch.randn(tasks, ways * k, 3, 84, 84)
     return model, (images(shots), labels(shots), images(queries), labels(queries))

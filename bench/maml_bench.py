@@ -116,11 +116,11 @@ def available(name)->bool:
 
 # ---- workload ----
 
-def make_model(ways, hidden=64, method='maml'):
+def make_model(ways, hidden=64, method='maml', image_shape=(1, 28, 28)):
     from hidra_nb.backbone import Conv4
     from hidra_nb.core import Hidra
-    backbone = Conv4(1, hidden)
-    n_features = backbone.n_features((1, 28, 28))
+    backbone = Conv4(image_shape[0], hidden)
+    n_features = backbone.n_features(image_shape)
     return Hidra(backbone, n_features) if method == 'hidra' else nn.Sequential(backbone, nn.Linear(n_features, ways))
 
 def load_images():

@@ -67,9 +67,9 @@ def main():
             t = time.perf_counter(); run(name); times[name].append(time.perf_counter() - t)
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
-    other = 'plain loop' if args.against == 'plain' else "ours on Inductor's layout"
+    other_name = 'plain loop' if args.against == 'plain' else "ours on Inductor's layout"
     print(f"{torch.backends.cpu.get_cpu_capability()}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
-          f"ours {per_task('ours'):.1f} ms a task, {other} {per_task('other'):.1f}; ours / {other}, pair by pair: "
+          f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")
 
 if __name__ == '__main__':

@@ -2,12 +2,14 @@
 
     python bench/maml_bench.py            # the whole grid; prints a table, writes bench/results/<device>.csv
     python bench/maml_bench.py --quick    # only the headline workload (5-way, meta-batch 32, 1 inner step)
+    python bench/maml_bench.py --memory   # only MAML's 5- and 10-step second-order rows, with the recompute driver
     python bench/maml_bench.py --device cuda
 
 It times MAML (`method` maml) and HIDRA (`method` hidra: ours is `hidra_step`'s body; each baseline runs the paper's
 Algorithm 1 around its MAML step). Ours runs on the driver a full training run picks (`pick_driver`: compiled on a
 CPU, timed after a warm-up call that compiles; vmap on a GPU), and `hidra_nb loop` shows the uncompiled loop at the
-headline workload. It first checks, in float64 on a fixed small batch, that every implementation
+headline workload. `hidra_nb recompute`, the driver for when memory is short, runs where it has something to save:
+second order with several inner steps. It first checks, in float64 on a fixed small batch, that every implementation
 gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
 process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
 rounds, the implementations in turn (median). Every process first lets glibc keep the memory it frees
@@ -99,12 +101,15 @@ def as_hidra(maml_impl):
 
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
          'plain loop, plain-op BN': plain_loop_plain_bn,
-         'hidra_nb loop': lambda *a: ours(*a, driver='loop'), 'hidra_nb compiled': lambda *a: ours(*a, driver='compiled')}
+         'hidra_nb loop': lambda *a: ours(*a, driver='loop'), 'hidra_nb compiled': lambda *a: ours(*a, driver='compiled'),
+         'hidra_nb recompute': lambda *a: ours(*a, driver='recompute')}
 ON_GPU_ONLY = {'hidra_nb compiled'}  # on a GPU 'hidra_nb' is vmap, so all three drivers show; on a CPU it is the compiled one
 HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop'}  # where our speed-up came from: the fused kernel, the compiler
+MANY_STEPS_ONLY = {'hidra_nb recompute'}  # second order with several inner steps: where recomputing saves memory
 COMPILES = {'hidra_nb', 'hidra_nb compiled'}  # timed after a warm-up call always: the first call compiles
 HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'hidra_nb loop': lambda *a: ours_hidra(*a, driver='loop'),
                'hidra_nb compiled': lambda *a: ours_hidra(*a, driver='compiled'),
+               'hidra_nb recompute': lambda *a: ours_hidra(*a, driver='recompute'),
                'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 
@@ -231,7 +236,9 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept')
     for setting in grid:
         heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
         headline = setting['ways'] == 5 and setting['tasks'] == 32 and setting['steps'] == 1
-        names = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)]
+        many_steps = setting['steps'] > 1 and setting['order'] == 2
+        names = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)
+                 and (many_steps or name not in MANY_STEPS_ONLY)]
         n_rounds, n_repeats = (1, 1) if heavy else (rounds, repeats)
         runs = {name: [] for name in names}
         for i in range(n_rounds):  # the machine's speed drifts over minutes: interleave, so that drift hits all alike
@@ -266,6 +273,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--device', default='cpu')
     p.add_argument('--quick', action='store_true', help="only the headline workload")
+    p.add_argument('--memory', action='store_true', help="only MAML at 5 and 10 second-order inner steps: memory against steps")
     p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
     p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'),
@@ -289,11 +297,14 @@ def main():
     print('\n'.join(lines))
     print(f"largest difference: {worst:.1e}")
     if worst > 1e-9: sys.exit("the implementations disagree: timings would compare different computations")
-    rows = (run_grid(GRID[:2] if args.quick else GRID, impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +
-            run_grid(HIDRA_GRID[:2] if args.quick else HIDRA_GRID, impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc))
+    if args.memory: grids = [s for s in GRID if s['steps'] >= 5 and s['order'] == 2], []
+    elif args.quick: grids = GRID[:2], HIDRA_GRID[:2]
+    else: grids = GRID, HIDRA_GRID
+    rows = (run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +
+            run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc))
     speedups(rows)
     name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
-    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
+    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-memory' if args.memory else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
     out.parent.mkdir(exist_ok=True)
     # '-dirty' when the working tree had changes: the figures then belong to no commit
     commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()

@@ -236,10 +236,12 @@ def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-cla
                      first_step=None, # as in `adapt`: the first step in closed form, where the start has one
                     )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
-    params, accs = {k: v.detach() for k, v in params.items()}, []
-    with torch.no_grad():
-        for step in range(steps + 1):
-            if step: params = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=1, first_order=True,
-                                    first_step=first_step if step == 1 else None)
-            accs.append((logits(model, params, x_query).argmax(-1) == y_query).float().mean())
+    params = {k: v.detach() for k, v in params.items()}
+    query_acc = lambda p: query_loss(p, model, x_query, y_query)[1]
+    with torch.no_grad():  # torch.func still differentiates each step inside; nothing is kept for a meta-gradient
+        accs = [query_acc(params)]
+        for step in inner_steps_for(model, x_support, y_support, inner_lr=inner_lr, inner_steps=steps, first_order=True,
+                                    first_step=first_step):
+            params = step(params)
+            accs.append(query_acc(params))
     return torch.stack(accs)

@@ -2,14 +2,14 @@
 
     python bench/maml_bench.py            # the whole grid; prints a table, writes bench/results/<device>.csv
     python bench/maml_bench.py --quick    # only the headline workload (5-way, meta-batch 32, 1 inner step)
-    python bench/maml_bench.py --memory   # only MAML's 5- and 10-step second-order rows, with the recompute driver
+    python bench/maml_bench.py --memory   # only MAML's 5- and 10-step second-order rows, with the recompute drivers
     python bench/maml_bench.py --device cuda
 
 It times MAML (`method` maml) and HIDRA (`method` hidra: ours is `hidra_step`'s body; each baseline runs the paper's
 Algorithm 1 around its MAML step). Ours runs on the driver a full training run picks (`pick_driver`: compiled on a
 CPU, timed after a warm-up call that compiles; vmap on a GPU), and `hidra_nb loop` shows the uncompiled loop at the
-headline workload. `hidra_nb recompute`, the driver for when memory is short, runs where it has something to save:
-second order with several inner steps. It first checks, in float64 on a fixed small batch, that every implementation
+headline workload. `hidra_nb recompute` and `hidra_nb compiled-recompute`, the drivers for when memory is short, run
+where they have something to save: second order with several inner steps. It first checks, in float64 on a fixed small batch, that every implementation
 gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
 process, so that one measurement's peak memory cannot hide another's, and light settings are timed in several
 rounds, the implementations in turn (median). Every process first lets glibc keep the memory it frees
@@ -102,14 +102,16 @@ def as_hidra(maml_impl):
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
          'plain loop, plain-op BN': plain_loop_plain_bn,
          'hidra_nb loop': lambda *a: ours(*a, driver='loop'), 'hidra_nb compiled': lambda *a: ours(*a, driver='compiled'),
-         'hidra_nb recompute': lambda *a: ours(*a, driver='recompute')}
+         'hidra_nb recompute': lambda *a: ours(*a, driver='recompute'),
+         'hidra_nb compiled-recompute': lambda *a: ours(*a, driver='compiled-recompute')}
 ON_GPU_ONLY = {'hidra_nb compiled'}  # on a GPU 'hidra_nb' is vmap, so all three drivers show; on a CPU it is the compiled one
 HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop'}  # where our speed-up came from: the fused kernel, the compiler
-MANY_STEPS_ONLY = {'hidra_nb recompute'}  # second order with several inner steps: where recomputing saves memory
-COMPILES = {'hidra_nb', 'hidra_nb compiled'}  # timed after a warm-up call always: the first call compiles
+MANY_STEPS_ONLY = {'hidra_nb recompute', 'hidra_nb compiled-recompute'}  # second order with several inner steps: where recomputing saves memory
+COMPILES = {'hidra_nb', 'hidra_nb compiled', 'hidra_nb compiled-recompute'}  # timed after a warm-up call always: the first call compiles
 HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'hidra_nb loop': lambda *a: ours_hidra(*a, driver='loop'),
                'hidra_nb compiled': lambda *a: ours_hidra(*a, driver='compiled'),
                'hidra_nb recompute': lambda *a: ours_hidra(*a, driver='recompute'),
+               'hidra_nb compiled-recompute': lambda *a: ours_hidra(*a, driver='compiled-recompute'),
                'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 

@@ -81,7 +81,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                *, inner_lr:float, # alpha, the inner SGD step
                inner_steps:int, # U, inner steps a task
                first_order:bool=False, # drop the second-order terms of the meta-gradient
-               driver:str='auto')->dict: # 'loop', 'compiled', 'vmap' or 'auto' (see `meta_backward`)
+               driver:str='auto')->dict: # one of `DRIVERS` (see `meta_backward`)
     "One HIDRA meta-iteration (Algorithm 1, lines 6-20); returns the mean query `loss` and `acc` after adaptation."
     groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
     n_tasks = sum(len(g[0]) for g in groups)

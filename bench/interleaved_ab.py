@@ -46,7 +46,7 @@ def main():
     p.add_argument('--pairs', type=int, default=6, help="timed calls of each implementation")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
-    p.add_argument('--driver', default=None, help="our driver: 'loop' or 'compiled' (default: the one a training run picks)")
+    p.add_argument('--driver', default=None, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
     p.add_argument('--against', default='plain', choices=('plain', 'inductor-layout'),
                    help="the plain loop, or ours compiled with Inductor's default layout (compiled driver only)")
     args = p.parse_args()

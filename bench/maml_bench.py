@@ -158,7 +158,7 @@ def gradient_check(ds)->float:
                 grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
             for name, g in grads.items():
                 diff = (g - grads['plain loop']).abs().max().item()
-                print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:24s} max |difference| from the plain loop: {diff:.1e}")
+                print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:27s} max |difference| from the plain loop: {diff:.1e}")
                 worst = max(worst, diff)
     return worst
 
@@ -257,7 +257,7 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept')
     return rows
 
 def fmt_row(r):
-    return (f"{r['method']:5s} {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
+    return (f"{r['method']:5s} {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
             f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB (iteration {r['iter_gb']:5.3f})  {r['faults'] / 1000:5.0f}k faults/iter  ({r['rounds']} rounds: {r['seconds_all']})")
 
 def speedups(rows):
@@ -268,7 +268,7 @@ def speedups(rows):
     for r in rows:
         if r['impl'] == 'hidra_nb' or key(r) not in mine: continue
         m = mine[key(r)]
-        print(f"  {r['method']:5s} vs {r['impl']:24s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
+        print(f"  {r['method']:5s} vs {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}: "
               f"time x{r['seconds'] / m['seconds']:.2f}, memory {m['peak_gb'] / r['peak_gb']:.2f} (iteration {m['iter_gb'] / r['iter_gb']:.2f})")
 
 def main():

@@ -30,7 +30,7 @@ _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimage
              seed="model and task-stream seed", split_seed="data split seed (Omniglot's 1200/423 characters)",
              val_classes="Omniglot: training characters held out for validation (0: none)",
              val_every="iterations between validations (0: never)", val_tasks="validation tasks", ckpt_every="iterations between checkpoints",
-             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory) or 'auto' (compiled on a CPU from 1000 iterations)")
+             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (compiled on a CPU from 1000 iterations)")
 
 def _add_train_args(p):
     for f in fields(TrainConfig):

@@ -47,7 +47,7 @@ class TrainConfig:
     val_tasks:int=100 # validation tasks, the same ones every time
     ckpt_every:int=500 # iterations between checkpoints
     device:str='auto' # 'auto' (a GPU when there is one), 'cpu', 'cuda', ...
-    driver:str='auto' # meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' or 'auto' (see `pick_driver`)
+    driver:str='auto' # meta-batch driver: one of `DRIVERS` (MAML chapter), or 'auto' (see `pick_driver`)
 
 PRESETS = {
     'omniglot': dict(hidden=64, inner_lr=0.4, inner_steps=1, test_inner_steps=3, tasks=32, outer_lr=1e-3),

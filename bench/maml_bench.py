@@ -18,6 +18,7 @@ of each timed meta-iteration are counted. Memory is measured twice: the process'
 meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
 import argparse, csv, gc, json, os, platform, resource, statistics, subprocess, sys, time
+from functools import partial
 from pathlib import Path
 import torch
 import torch.nn.functional as F
@@ -99,19 +100,16 @@ def as_hidra(maml_impl):
         for p, rows in zip(model.master.parameters(), head.parameters()): p.grad = rows.grad.mean(0, keepdim=True)
     return run
 
+NAMED_DRIVERS = ('loop', 'compiled', 'recompute', 'compiled-recompute')  # each also timed by name, as 'hidra_nb <driver>'
+def on_each_driver(impl)->dict: return {f'hidra_nb {d}': partial(impl, driver=d) for d in NAMED_DRIVERS}
+
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
-         'plain loop, plain-op BN': plain_loop_plain_bn,
-         'hidra_nb loop': lambda *a: ours(*a, driver='loop'), 'hidra_nb compiled': lambda *a: ours(*a, driver='compiled'),
-         'hidra_nb recompute': lambda *a: ours(*a, driver='recompute'),
-         'hidra_nb compiled-recompute': lambda *a: ours(*a, driver='compiled-recompute')}
+         'plain loop, plain-op BN': plain_loop_plain_bn, **on_each_driver(ours)}
 ON_GPU_ONLY = {'hidra_nb compiled'}  # on a GPU 'hidra_nb' is vmap, so all three drivers show; on a CPU it is the compiled one
 HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop'}  # where our speed-up came from: the fused kernel, the compiler
 MANY_STEPS_ONLY = {'hidra_nb recompute', 'hidra_nb compiled-recompute'}  # second order with several inner steps: where recomputing saves memory
 COMPILES = {'hidra_nb', 'hidra_nb compiled', 'hidra_nb compiled-recompute'}  # timed after a warm-up call always: the first call compiles
-HIDRA_IMPLS = {'hidra_nb': ours_hidra, 'hidra_nb loop': lambda *a: ours_hidra(*a, driver='loop'),
-               'hidra_nb compiled': lambda *a: ours_hidra(*a, driver='compiled'),
-               'hidra_nb recompute': lambda *a: ours_hidra(*a, driver='recompute'),
-               'hidra_nb compiled-recompute': lambda *a: ours_hidra(*a, driver='compiled-recompute'),
+HIDRA_IMPLS = {'hidra_nb': ours_hidra, **on_each_driver(ours_hidra),
                'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 

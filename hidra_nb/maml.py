@@ -8,7 +8,7 @@ __all__ = ['query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks', 'check_batc
            'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'meta_backward_by_task', 'compiled_by_task',
            'compiled_meta_backward', 'apply_step', 'pull_back_step', 'recomputed_task_meta_grad',
            'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'meta_backward',
-           'check_outputs', 'maml_step', 'accuracy_by_step']
+           'peak_allocated_mb', 'check_outputs', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 from functools import cache, partial
@@ -241,6 +241,18 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
     if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     return _DRIVER_FNS[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps,
                            first_order=first_order, first_step=first_step)
+
+# %% ../nbs/01_maml.ipynb #a65a2dfd
+def peak_allocated_mb(fn)->float:
+    "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, in MB, from the profiler's allocation events."
+    from torch.profiler import profile
+    from torch._C._profiler import _EventType  # the event tree is not public API: this is the one place that reads it
+    with profile(profile_memory=True) as prof: fn()
+    peak, events = 0, list(prof.profiler.kineto_results.experimental_event_tree())
+    while events:
+        e = events.pop(); events.extend(e.children)
+        if e.tag == _EventType.Allocation: peak = max(peak, e.extra_fields.total_allocated)
+    return peak / 2**20
 
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):

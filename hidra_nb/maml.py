@@ -244,15 +244,18 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd
 def peak_allocated_mb(fn)->float:
-    "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, in MB, from the profiler's allocation events."
+    "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, above what it held when `fn` started, in MB."
     from torch.profiler import profile
     from torch._C._profiler import _EventType  # the event tree is not public API: this is the one place that reads it
     with profile(profile_memory=True) as prof: fn()
-    peak, events = 0, list(prof.profiler.kineto_results.experimental_event_tree())
+    allocations, events = [], list(prof.profiler.kineto_results.experimental_event_tree())
     while events:
         e = events.pop(); events.extend(e.children)
-        if e.tag == _EventType.Allocation: peak = max(peak, e.extra_fields.total_allocated)
-    return peak / 2**20
+        if e.tag == _EventType.Allocation: allocations.append((e.start_time_ns, e.extra_fields))
+    if not allocations: return 0.
+    first = min(allocations, key=lambda a: a[0])[1]
+    held_before = first.total_allocated - first.alloc_size  # the running total counts tensors made before `fn` too
+    return (max(a.total_allocated for _, a in allocations) - held_before) / 2**20
 
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):

@@ -288,6 +288,9 @@ def main():
         kw = json.loads(args.one)
         print(json.dumps(measure_one(kw.pop('impl_name'), kw.pop('ways'), kw.pop('tasks'), kw.pop('steps'), kw.pop('order'), **kw)))
         return
+    from hidra_nb.training import pick_device
+    try: pick_device(args.device)
+    except ValueError as e: p.error(str(e))
     impls = [n for n in IMPLS if available(n) and (args.device.startswith('cuda') or n not in ON_GPU_ONLY)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")

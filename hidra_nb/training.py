@@ -83,8 +83,15 @@ def make_model(cfg:TrainConfig, image_shape:tuple)->nn.Module:
 def pick_device(name:str='auto', world:int=1)->torch.device:
     "A GPU when there is one and `name` is 'auto' (under torchrun, this process's GPU); otherwise the device named."
     if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
-    if name == 'cuda' and world > 1: return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-    return torch.device(name)
+    try: device = torch.device(name)
+    except RuntimeError: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    if device.type != 'cuda': return device
+    if not torch.cuda.is_available():
+        raise ValueError(f"device {name!r}, but PyTorch sees no GPU here: use --device cpu, or 'auto' to take a GPU only where there is one")
+    if world > 1 and device.index is None: return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
+    if (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name!r}, but this machine has {torch.cuda.device_count()} GPU(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    return device
 
 COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 11-187 s in the benchmark and saves 0.27-0.85 s an iteration at T=32 (results chapter)
 
@@ -243,6 +250,7 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     ckpt_path = out / 'checkpoint.pt'
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
+        pick_device(cfg.device)  # a device this machine lacks fails here, before the run folder is made
         out.mkdir(parents=True, exist_ok=True)
         if int(os.environ.get('RANK', 0)) == 0: (out / 'config.json').write_text(json.dumps(asdict(cfg), indent=2))
         return Run(cfg, out)

@@ -6,8 +6,8 @@
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
-           'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'time_sampler', 'data_root', 'cache_dir',
-           'writable', 'cache_places', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
+           'load_glyphs', 'show_grid', 'parse_ways', 'check_whole_number', 'TaskSampler', 'time_sampler', 'data_root',
+           'cache_dir', 'writable', 'cache_places', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
            'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
            'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
            'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet', 'load_dataset']
@@ -220,6 +220,11 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
     return [int(w) for w in ways]
 
 # %% ../nbs/03_data.ipynb #8b67dcc1
+def check_whole_number(name:str, v, low:int=1):
+    "Fail clearly unless `v` is a whole number of at least `low`."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+        raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
+
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,
@@ -232,8 +237,7 @@ class TaskSampler(torch.utils.data.Dataset):
                  batches:int=sys.maxsize): # `len(sampler)`, for a DataLoader's epoch; `iter` never stops
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
         self.seed, self.batches, self.step, self.device = seed, batches, 0, torch.device(device)
-        for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)):
-            if not isinstance(v, numbers.Integral) or v < 1: raise ValueError(f"{name} must be a whole number >= 1, got {v!r}")
+        for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)): check_whole_number(name, v)
         for n in self.ways: self.check_ways(n)
         self.images = ds.images.to(self.device)
 

@@ -47,7 +47,7 @@ def make_parser()->argparse.ArgumentParser:
     parser = _Parser(prog='hidra_nb', description="HIDRA and MAML: meta-learned initialisations for any number of classes.")
     sub = parser.add_subparsers(dest='command', required=True, parser_class=_Parser)
     _add_train_args(sub.add_parser('train', help="meta-train HIDRA or MAML into a run folder (resumes)", description="Meta-train HIDRA or MAML; resumes a run folder that holds a checkpoint."))
-    p = sub.add_parser('eval', help="evaluate a run's initialisation on new tasks for every N", description="Evaluate a run folder's initialisation: accuracy after 0..S inner steps on new test tasks for every N, with 95%% intervals.")
+    p = sub.add_parser('eval', help="evaluate a run's initialisation on new tasks for every N", description="Evaluate a run folder's initialisation: accuracy after 0..S inner steps on new test tasks for every N, with 95% intervals.")
     p.add_argument('run', help="run folder written by `hidra_nb train`")
     p.add_argument('--ways', default='2-15', help="the N to evaluate (default 2-15; a MAML run only at its own N)")
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
@@ -76,7 +76,7 @@ def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
     model, cfg, test_data = load_initialisation(args.run, pick_device(args.device))
     steps = cfg.test_inner_steps if args.steps is None else args.steps
-    rows = evaluate(model, test_data, args.ways, n_tasks=args.tasks, steps=steps, inner_lr=args.inner_lr or cfg.inner_lr,
+    rows = evaluate(model, test_data, args.ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
     report({f"{cfg.method} {cfg.ways}": rows}, Path(args.run), plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 

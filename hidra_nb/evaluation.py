@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from .maml import accuracy_by_step
 from .core import Hidra, first_step_for, initial_params
-from .data import parse_ways, TaskSampler
+from .data import check_rate, check_whole_number, parse_ways, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -39,6 +39,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     "Query accuracy after 0..`steps` inner steps on `n_tasks` new tasks for each N, with 95% intervals."
     ways = parse_ways(ways)
     check_ways_for(model, ways)
+    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)
     device = device or next(model.parameters()).device
     rows, first_step = [], first_step_for(model)
     for n in ways:

@@ -9,7 +9,7 @@ __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'TrainConfig', 'make_confi
            'LivePlot']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import ctypes, ctypes.util, json, math, numbers, os, platform, sys, time
+import ctypes, ctypes.util, json, math, os, platform, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
 from pathlib import Path
@@ -19,7 +19,7 @@ from torch import nn
 from .backbone import Conv4
 from .maml import DRIVERS, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
-from .data import check_whole_number, load_dataset, parse_ways, save_atomic, TaskSampler
+from .data import check_rate, check_whole_number, load_dataset, parse_ways, save_atomic, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -70,9 +70,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
     for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
-    for name, v, low in (('inner_lr', cfg.inner_lr, 0), ('outer_lr', cfg.outer_lr, None)):
-        if not (isinstance(v, numbers.Real) and math.isfinite(v) and (v > 0 if low is None else v >= low)):
-            raise ValueError(f"{name} must be a finite number {'> 0' if low is None else f'>= {low}'}, got {v!r}")
+    check_rate('inner_lr', cfg.inner_lr); check_rate('outer_lr', cfg.outer_lr, positive=True)
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")

@@ -70,6 +70,9 @@ def scaled_backward(model:nn.Module, weight:float, backward)->dict:
 # %% ../nbs/02_core.ipynb #ef7c6968
 def hidra_backward(model:Hidra, batch, **inner)->dict:
     "Algorithm 1, lines 6-18, for tasks of one C: their mean meta-gradient into `.grad`, the master's as its rows' mean."
+    if not isinstance(model, Hidra): raise TypeError(
+        f"HIDRA's step needs a `Hidra` model (a backbone and a master neuron), got {type(model).__name__}: wrap the backbone "
+        "as Hidra(backbone, n_features), or use maml_step for a model with a fixed output layer")
     n_classes = check_batch(batch)
     out = meta_backward(model, lambda C: replicate_master(model, C), batch, n_classes, first_step=hidra_first_step, **inner)
     rows_to_mean(model.master, n_classes)

@@ -6,12 +6,11 @@
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
-           'load_glyphs', 'show_grid', 'parse_ways', 'check_whole_number', 'check_rate', 'TaskSampler', 'time_sampler',
-           'data_root', 'cache_dir', 'writable', 'cache_places', 'save_atomic', 'cached', 'omniglot_sources',
-           'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image',
-           'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split',
-           'with_rotations', 'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet',
-           'load_dataset']
+           'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'time_sampler', 'data_root', 'cache_dir',
+           'writable', 'cache_places', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
+           'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
+           'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
+           'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -21,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
+from .maml import check_whole_number
 
 # %% ../nbs/03_data.ipynb #b5b60cee
 class FewShotDataset:
@@ -221,16 +221,6 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
     return [int(w) for w in ways]
 
 # %% ../nbs/03_data.ipynb #8b67dcc1
-def check_whole_number(name:str, v, low:int=1):
-    "Fail clearly unless `v` is a whole number of at least `low`."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
-        raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
-
-def check_rate(name:str, v, positive:bool=False):
-    "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
-        raise ValueError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
-
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,

@@ -12,9 +12,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
-from .maml import accuracy_by_step
+from .maml import accuracy_by_step, check_rate, check_whole_number
 from .core import Hidra, first_step_for, initial_params
-from .data import check_rate, check_whole_number, parse_ways, TaskSampler
+from .data import parse_ways, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9

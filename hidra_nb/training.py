@@ -17,9 +17,9 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4
-from .maml import DRIVERS, maml_step
+from .maml import DRIVERS, check_rate, check_whole_number, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
-from .data import check_rate, check_whole_number, load_dataset, parse_ways, save_atomic, TaskSampler
+from .data import load_dataset, parse_ways, save_atomic, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c

@@ -301,10 +301,23 @@ class LivePlot:
         self.ax.clear(); plot_metrics(rows, self.ax); self.handle.update(self.fig)
 
 # %% ../nbs/04_training.ipynb #a36a4a79
+def _metric_row(line:str):
+    "The metrics row a line of metrics.jsonl holds, or None if it holds none."
+    try: row = json.loads(line)
+    except json.JSONDecodeError: return None
+    return row if isinstance(row, dict) and isinstance(row.get('iter'), int) else None
+
 def _metrics_upto(path:Path, iteration:int):
     "Keep the metric lines of iterations up to `iteration`: later ones were not checkpointed and will be redone."
     if not path.exists(): return
-    lines = [l for l in path.read_text().splitlines() if l.strip() and json.loads(l)['iter'] <= iteration]
+    lines = [l for l in path.read_text().splitlines() if l.strip()]
+    rows = [_metric_row(l) for l in lines]
+    # a crash while a row was being written leaves its line cut short: that iteration had no checkpoint yet, so it goes
+    if rows and rows[-1] is None: lines, rows = lines[:-1], rows[:-1]
+    if None in rows:
+        n = rows.index(None)
+        raise ValueError(f"{path}, line {n + 1}, is not a metrics row ({lines[n][:60]!r}): mend or delete that line, then resume")
+    lines = [l for l, r in zip(lines, rows) if r['iter'] <= iteration]
     tmp = path.with_name(path.name + '.tmp')
     tmp.write_text(''.join(l + '\n' for l in lines)); os.replace(tmp, path)
 

@@ -13,6 +13,7 @@ import torch
 from .training import (TrainConfig, PRESETS, NonFiniteLoss, end_distributed, keep_freed_memory, load_split, make_config, make_model,
                        open_run, pick_device)
 import matplotlib.pyplot as plt
+from .maml import check_whole_number
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -92,6 +93,7 @@ def report(results:dict, out:Path, plot_steps:list):
 # %% ../nbs/06_cli.ipynb #24455d5f
 def demo(args):
     "`hidra_nb demo`: a few minutes of HIDRA on glyphs, then accuracy for N = 2..10 against the untrained start."
+    check_whole_number('tasks', args.tasks)  # before the training, not after it
     cfg = make_config('glyphs', ways='2-10', iters=args.iters, tasks=8, hidden=32, queries=5, val_every=100, val_tasks=50, ckpt_every=100)
     start = time.time()
     torch.manual_seed(cfg.seed)

@@ -58,7 +58,7 @@ PRESETS = {
 
 # %% ../nbs/04_training.ipynb #a6fe8fd8
 # the smallest whole value of each count that makes sense: 0 inner steps is plain transfer, 0 val_every no validation
-SMALLEST = dict(shots=1, queries=1, tasks=1, iters=0, hidden=1, inner_steps=0, test_inner_steps=0, val_classes=0,
+SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, test_inner_steps=0, val_classes=0,
                 val_every=0, val_tasks=1, ckpt_every=1)
 
 def make_config(dataset:str='glyphs', **overrides)->TrainConfig:

@@ -68,7 +68,8 @@ def train(args):
     overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != 'dataset'}
     cfg = make_config(args.dataset or 'glyphs', **overrides)
     run = open_run(args.out, cfg)
-    if run.iteration: print(f"resuming {args.out} at iteration {run.iteration} of {run.cfg.iters}")
+    if run.iteration >= run.cfg.iters: print(f"{args.out} is already at iteration {run.iteration}: nothing to train up to --iters {run.cfg.iters}; give a larger --iters to go on")
+    elif run.iteration: print(f"resuming {args.out} at iteration {run.iteration} of {run.cfg.iters}")
     run.fit(progress=not args.quiet)
     end_distributed()
     if run.rank == 0: print(f"done: {args.out}/checkpoint.pt at iteration {run.iteration}")

@@ -433,7 +433,10 @@ def find_omniglot(root=None, # a folder; default: `data_root()/omniglot`, then `
 def omniglot_listing(source:Path)->dict: # 'Alphabet/characterNN' -> sorted paths of its PNGs (in the zip, or under `source`)
     "The PNGs of one Omniglot set, a folder or a zip, by character in sorted order; other files are ignored."
     if source.suffix == '.zip':
-        with zipfile.ZipFile(source) as z: names = z.namelist()
+        try:
+            with zipfile.ZipFile(source) as z: names = z.namelist()
+        except zipfile.BadZipFile: raise ValueError(f"{source} is not a readable zip (a download cut short?): fetch it again, "
+                                                    "or put the extracted folder there instead") from None
     else: names = [os.path.relpath(os.path.join(d, f), source).replace(os.sep, '/') for d, _, fs in os.walk(source) for f in fs]
     chars = {}
     for name in names:

@@ -44,7 +44,10 @@ def hidra_first_step(model:Hidra, params:dict, # a task's start: the backbone, a
     backbone = {k.removeprefix('backbone.'): v for k, v in params.items() if k.startswith('backbone.')}
     with torch.set_grad_enabled(torch.is_grad_enabled() and not first_order):  # first order: a constant step
         features = functional_call(model.backbone, backbone, (x,))  # (n, F)
-    n_classes = params['master.weight'].shape[0]
+    n_classes, n_features = params['master.weight'].shape
+    if features.shape[-1] != n_features: raise ValueError(
+        f"the backbone gives {features.shape[-1]} features an image, but the master neuron takes {n_features}: "
+        "build Hidra(backbone, n_features) with the backbone's output length, e.g. Conv4(...).n_features(image_shape)")
     one_hot = (y[:, None] == torch.arange(n_classes, device=y.device)).to(features.dtype)  # (n, C), vmap-safe
     dloss_dlogits = (1 / n_classes - one_hot) / len(y)  # softmax minus targets, at the uniform prediction
     return {**params, 'master.weight': params['master.weight'] - inner_lr * dloss_dlogits.T @ features,

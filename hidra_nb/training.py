@@ -257,10 +257,10 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     ckpt_path = out / 'checkpoint.pt'
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
-        pick_device(cfg.device)  # a device this machine lacks fails here, before the run folder is made
+        run = Run(cfg, out)  # first, so that what this machine cannot run (a missing GPU, missing data) leaves no folder
         out.mkdir(parents=True, exist_ok=True)
         if int(os.environ.get('RANK', 0)) == 0: (out / 'config.json').write_text(json.dumps(asdict(cfg), indent=2))
-        return Run(cfg, out)
+        return run
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
     if cfg is not None:

@@ -11,7 +11,7 @@ __all__ = ['query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks', 'check_whol
            'peak_allocated_mb', 'check_outputs', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
-import math, numbers
+import math, numbers, os
 from functools import cache, partial
 import torch
 import torch.nn.functional as F
@@ -258,6 +258,9 @@ def peak_allocated_mb(fn)->float:
     "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, above what it held when `fn` started, in MB."
     from torch.profiler import profile
     from torch._C._profiler import _EventType  # the event tree is not public API: this is the one place that reads it
+    # without a GPU, a CUDA build's profiler prints trace lines and a harmless 'gpuGetDeviceCount failed' error;
+    # its log level is read when it first starts, and a level the user set is kept
+    if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', '6')
     with profile(profile_memory=True) as prof: fn()
     allocations, events = [], list(prof.profiler.kineto_results.experimental_event_tree())
     while events:

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from torch.func import functional_call
-from .maml import accuracy_by_step, adapt, check_batch, check_outputs, logits, meta_backward
+from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, check_whole_number, logits, meta_backward
 
 # %% ../nbs/02_core.ipynb #786fa83e
 class Hidra(nn.Module):
@@ -105,6 +105,7 @@ def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task'
           y_support:torch.Tensor, # (C*K,) labels in [0, C)
           *, inner_lr:float, inner_steps:int)->dict: # the adapted parameters, detached from the model
     "Fine-tune a copy of the initialisation to one task of any number of classes (Algorithm 1's inner loop)."
+    check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
     n_classes = check_batch((x_support[None], y_support[None], x_support[None], y_support[None]))
     start = {k: v.detach() for k, v in replicate_master(self, n_classes).items()}
     with torch.no_grad():  # torch.func.grad still differentiates inside; nothing is kept for a meta-gradient

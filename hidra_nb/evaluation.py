@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
-from .maml import accuracy_by_step, check_rate, check_whole_number
+from .maml import accuracy_by_step
 from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
@@ -39,7 +39,6 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     "Query accuracy after 0..`steps` inner steps on `n_tasks` new tasks for each N, with 95% intervals."
     ways = parse_ways(ways)
     check_ways_for(model, ways)
-    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)
     device = device or next(model.parameters()).device
     rows, first_step = [], first_step_for(model)
     for n in ways:

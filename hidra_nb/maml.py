@@ -300,6 +300,7 @@ def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-cla
                      first_step=None, # as in `adapt`: the first step in closed form, where the start has one
                     )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
+    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)
     params = {k: v.detach() for k, v in params.items()}
     query_acc = lambda p: query_loss(p, model, x_query, y_query)[1]
     with torch.no_grad():  # torch.func still differentiates each step inside; nothing is kept for a meta-gradient

@@ -108,7 +108,7 @@ def pick_driver(cfg:TrainConfig, device:torch.device)->str:
     return 'compiled' if cfg.iters >= COMPILE_PAYS_OFF else 'loop'
 
 # %% ../nbs/04_training.ipynb #e43649a1
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # glibc's mallopt parameters (malloc.h)
 
 def glibc()->ctypes.CDLL: # None unless Linux with glibc
     "This process's C library, through ctypes, where it is glibc: the one whose allocator `mallopt` and `malloc_trim` tune."
@@ -120,7 +120,10 @@ def keep_freed_memory(max_block:int=32 << 20, # bytes; larger blocks are still m
                      )->bool: # whether it applied: Linux with glibc
     "Let glibc's malloc keep freed memory for the next meta-iteration instead of returning it to the OS and faulting it back in."
     libc = glibc()
-    return libc is not None and bool(libc.mallopt(_M_MMAP_THRESHOLD, max_block) and libc.mallopt(_M_TRIM_THRESHOLD, keep))
+    # one arena for all threads: a thread's own arena unmaps each of its heaps once the heap is empty, whatever the
+    # thresholds, so tasks run on threads (the compiled driver's) would fault their memory back in every iteration
+    return libc is not None and all(libc.mallopt(param, value) for param, value in
+                                    ((_M_MMAP_THRESHOLD, max_block), (_M_TRIM_THRESHOLD, keep), (_M_ARENA_MAX, 1)))
 
 # %% ../nbs/04_training.ipynb #7fd9c181
 @lru_cache(maxsize=8)

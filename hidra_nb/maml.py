@@ -15,7 +15,6 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', '
 import contextvars, math, numbers, os
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
-from itertools import chain
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -174,7 +173,8 @@ def tasks_side_by_side(device_type:str)->int:
     # each task in flight holds its own graph: two is what we measured (2 cores), and it bounds the memory
     return min(2, torch.get_num_threads()) if device_type == 'cpu' else 1
 
-def map_on_threads(fn, items:list, n_threads:int):
+def map_on_threads(fn, items:list, n_threads:int,
+                   first_alone:bool=False): # finish the first item before the others start
     "`map(fn, items)` in order; with `n_threads` > 1, on that many threads, which share PyTorch's threads between them."
     if n_threads <= 1: yield from map(fn, items); return
     # what a new thread would not inherit from this one: config patches (context variables), grad mode and autocast
@@ -185,7 +185,9 @@ def map_on_threads(fn, items:list, n_threads:int):
     saved = torch.get_num_threads()
     pool = ThreadPoolExecutor(n_threads, initializer=torch.set_num_threads, initargs=(max(1, saved // n_threads),))
     torch.set_num_threads(1)  # this thread's own work meanwhile (summing results) should not take cores from the workers
-    try: yield from pool.map(as_here, items)
+    try:
+        if first_alone and items: yield pool.submit(as_here, items[0]).result(); items = items[1:]
+        yield from pool.map(as_here, items)
     finally:
         pool.shutdown(cancel_futures=True)
         torch.set_num_threads(saved)
@@ -202,8 +204,7 @@ def meta_backward_by_task(task_grad, # (params, x_support, y_support, x_query, y
     tasks, one_task = list(zip(*batch)), lambda task: task_grad(start, *task, model, inner)
     # two threads that call a compiled function before it has compiled both compile it: a new shape's first task runs alone
     key = (task_grad, batch[0].dtype, *(t.shape for t in batch))
-    alone = tasks[:0 if side_by_side == 1 or key in _compiled_shapes else 1]
-    per_task = chain(map_on_threads(one_task, alone, side_by_side), map_on_threads(one_task, tasks[len(alone):], side_by_side))
+    per_task = map_on_threads(one_task, tasks, side_by_side, first_alone=key not in _compiled_shapes)
     total, total_loss, total_acc = None, 0., 0.
     for grads, (loss, acc) in per_task:  # summed in the tasks' order, whatever the threads' timing
         total = grads if total is None else {k: total[k] + grads[k] for k in grads}

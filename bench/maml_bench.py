@@ -70,22 +70,23 @@ def training_driver(batch)->str:
     from hidra_nb.training import make_config, pick_driver
     return pick_driver(make_config(), batch[0].device)
 
-def ours(model, batch, inner_lr, steps, first_order, driver=None):
+def ours(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=None):
     "hidra_nb's `meta_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
     from hidra_nb.maml import meta_backward, check_batch
     driver = driver or training_driver(batch)
     meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps,
-                  first_order=first_order, driver=driver)
+                  first_order=first_order, driver=driver, side_by_side=side_by_side)
 
 def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     "The plain loop with batch norm written in plain tensor ops, as hidra_nb ran it before it switched to the fused kernel."
     from hidra_nb.backbone import plain_batch_norm
     with plain_batch_norm(model): plain_loop(model, batch, inner_lr, steps, first_order)
 
-def ours_hidra(model, batch, inner_lr, steps, first_order, driver=None):
-    "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps; `driver` as in `ours`."
+def ours_hidra(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=None):
+    "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps; the rest as in `ours`."
     from hidra_nb.core import hidra_backward
-    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver or training_driver(batch))
+    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver or training_driver(batch),
+                   side_by_side=side_by_side)
 
 def as_hidra(maml_impl):
     """HIDRA as the paper's Algorithm 1 writes it, around a MAML implementation: copy the master into C rows of a new head,
@@ -101,14 +102,17 @@ def as_hidra(maml_impl):
     return run
 
 NAMED_DRIVERS = ('loop', 'compiled', 'recompute', 'compiled-recompute')  # each also timed by name, as 'hidra_nb <driver>'
-def on_each_driver(impl)->dict: return {f'hidra_nb {d}': partial(impl, driver=d) for d in NAMED_DRIVERS}
+def on_each_driver(impl)->dict:
+    return {**{f'hidra_nb {d}': partial(impl, driver=d) for d in NAMED_DRIVERS},
+            'hidra_nb one at a time': partial(impl, driver='compiled', side_by_side=1)}  # the compiled driver at its least memory
 
 IMPLS = {'hidra_nb': ours, 'plain loop': plain_loop, 'higher': with_higher, 'learn2learn': with_learn2learn,
          'plain loop, plain-op BN': plain_loop_plain_bn, **on_each_driver(ours)}
 ON_GPU_ONLY = {'hidra_nb compiled'}  # on a GPU 'hidra_nb' is vmap, so all three drivers show; on a CPU it is the compiled one
-HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop'}  # where our speed-up came from: the fused kernel, the compiler
+ON_CPU_ONLY = {'hidra_nb one at a time'}  # on a GPU the compiled driver runs one task at a time anyway
+HEADLINE_ONLY = {'plain loop, plain-op BN', 'hidra_nb loop', 'hidra_nb one at a time'}  # where our speed-up came from: the fused kernel, the compiler, two tasks at once
 MANY_STEPS_ONLY = {'hidra_nb recompute', 'hidra_nb compiled-recompute'}  # second order with several inner steps: where recomputing saves memory
-COMPILES = {'hidra_nb', 'hidra_nb compiled', 'hidra_nb compiled-recompute'}  # timed after a warm-up call always: the first call compiles
+COMPILES = {'hidra_nb', 'hidra_nb compiled', 'hidra_nb compiled-recompute', 'hidra_nb one at a time'}  # timed after a warm-up call always: the first call compiles
 HIDRA_IMPLS = {'hidra_nb': ours_hidra, **on_each_driver(ours_hidra),
                'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
@@ -149,7 +153,7 @@ def gradient_check(ds)->float:
         for first_order in (False, True):
             grads = {}
             for name, impl in impls_of(method).items():
-                if not available(name) or name in ON_GPU_ONLY: continue  # the drivers agree: tested in the MAML chapter
+                if not available(name) or name in ON_GPU_ONLY | ON_CPU_ONLY: continue  # the drivers agree: tested in the MAML chapter
                 torch.manual_seed(0)
                 model = make_model(5, hidden=8, method=method).double()
                 impl(model, batch, 0.4, 2, first_order)
@@ -291,7 +295,8 @@ def main():
     from hidra_nb.training import pick_device
     try: pick_device(args.device)
     except ValueError as e: p.error(str(e))
-    impls = [n for n in IMPLS if available(n) and (args.device.startswith('cuda') or n not in ON_GPU_ONLY)]
+    on_gpu = args.device.startswith('cuda')
+    impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
     print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")

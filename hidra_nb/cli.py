@@ -31,14 +31,19 @@ _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimage
              seed="model and task-stream seed", split_seed="data split seed (Omniglot's 1200/423 characters)",
              val_classes="Omniglot: training characters held out for validation (0: none)",
              val_every="iterations between validations (0: never)", val_tasks="validation tasks", ckpt_every="iterations between checkpoints",
-             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (compiled on a CPU from 1000 iterations)")
+             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (compiled on a CPU from 1000 iterations)",
+             side_by_side="compiled driver on a CPU: tasks run at once, each on a thread of its own (1: least memory)",
+             )
+_DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data", side_by_side="2 where there are two threads or more, else 1")  # where None means something
+
+def _default_text(f)->str: return 'from the preset' if f.name in PRESETS['glyphs'] else _DEFAULT_SAID.get(f.name, f.default)
 
 def _add_train_args(p):
     for f in fields(TrainConfig):
         flag = '--' + f.name.replace('_', '-')
         if f.type is bool: p.add_argument(flag, action='store_true', default=None, help=_HELP[f.name])
         else: p.add_argument(flag, type=str if f.name in ('ways', 'data_root') else f.type, default=None,
-                             help=f"{_HELP[f.name]} (default: {f.default if f.name not in PRESETS['glyphs'] else 'from the preset'})")
+                             help=f"{_HELP[f.name]} (default: {_default_text(f)})")
     p.add_argument('--out', required=True, help="run folder; training resumes when it holds a checkpoint")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 

@@ -87,14 +87,15 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                *, inner_lr:float, # alpha, the inner SGD step
                inner_steps:int, # U, inner steps a task
                first_order:bool=False, # drop the second-order terms of the meta-gradient
-               driver:str='auto')->dict: # one of `DRIVERS` (see `meta_backward`)
+               driver:str='auto', # one of `DRIVERS` (see `meta_backward`)
+               side_by_side:int=None)->dict: # the compiled driver's tasks at once on a CPU (see `meta_backward`)
     "One HIDRA meta-iteration (Algorithm 1, lines 6-20); returns the mean query `loss` and `acc` after adaptation."
     groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
     n_tasks = sum(len(g[0]) for g in groups)
     share = [len(g[0]) / n_tasks for g in groups]  # each group's fraction of the tasks
     opt.zero_grad()
     outs = [scaled_backward(model, w, lambda: hidra_backward(model, g, inner_lr=inner_lr, inner_steps=inner_steps,
-                                                             first_order=first_order, driver=driver))
+                                                             first_order=first_order, driver=driver, side_by_side=side_by_side))
             for g, w in zip(groups, share)]
     opt.step()
     return {k: sum(w * o[k].item() for w, o in zip(share, outs)) for k in ('loss', 'acc')}

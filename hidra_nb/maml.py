@@ -8,8 +8,9 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', '
            'loop_meta_backward', 'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad',
            'tasks_side_by_side', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
            'compiled_meta_backward', 'apply_step', 'pull_back_step', 'recomputed_task_meta_grad',
-           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'meta_backward',
-           'peak_allocated_mb', 'check_outputs', 'maml_step', 'accuracy_by_step']
+           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
+           'checked_side_by_side', 'meta_backward', 'peak_allocated_mb', 'check_outputs', 'maml_step',
+           'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -228,11 +229,14 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
             f"The compiler said: {e}") from e
         raise
 
-def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
+def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int,
+                           side_by_side:int=None, # tasks at once; None: `tasks_side_by_side`
+                           **inner)->dict:
     "As `loop_meta_backward`, with each task's meta-gradient from the compiled `task_meta_grad` (it compiles on first use)."
     device_type = batch[0].device.type
+    if side_by_side is None: side_by_side = tasks_side_by_side(device_type)
     return compiled_by_task(compiled_task_meta_grad(device_type), model, init, batch, n_classes, uncompiled='loop',
-                            side_by_side=tasks_side_by_side(device_type), **inner)
+                            side_by_side=side_by_side, **inner)
 
 # %% ../nbs/01_maml.ipynb #c2e1e187
 def apply_step(step, start:dict)->dict:
@@ -280,18 +284,31 @@ _DRIVER_FNS = {'loop': loop_meta_backward, 'compiled': compiled_meta_backward, '
                'recompute': recompute_meta_backward, 'compiled-recompute': compiled_recompute_meta_backward}
 DRIVERS = ('auto', *_DRIVER_FNS)  # 'auto' picks one of the others by device
 
+def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
+    "`side_by_side`, where it makes sense: a whole number >= 1, for the compiled driver, above 1 only on a CPU."
+    check_whole_number('side_by_side', side_by_side, 1)
+    if driver != 'compiled':  # the other drivers' Python holds the GIL: their tasks could not run at once
+        _fail(f"side_by_side sets how many tasks the compiled driver runs at once, but the driver is {driver!r}: "
+              "use driver='compiled' (--driver compiled), or leave side_by_side unset")
+    if side_by_side > 1 and device.type != 'cpu':
+        _fail(f"side_by_side={side_by_side} runs tasks on threads of their own, which helps on a CPU only, and this batch is on "
+              f"{device}: use side_by_side=1, or leave it unset")
+    return side_by_side
+
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
                   *, inner_lr:float, inner_steps:int, first_order:bool=False,
                   first_step=None, # the first inner step in closed form, where the start has one (see `adapt`)
-                  driver:str='auto')->dict: # one of `DRIVERS`; 'auto' is vmap on a GPU, loop on a CPU
+                  driver:str='auto', # one of `DRIVERS`; 'auto' is vmap on a GPU, loop on a CPU
+                  side_by_side:int=None)->dict: # the compiled driver's tasks at once on a CPU; None: `tasks_side_by_side`
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
     if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; see `compiled` above
     if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
-    return _DRIVER_FNS[driver](model, init, batch, n_classes, inner_lr=inner_lr, inner_steps=inner_steps,
-                           first_order=first_order, first_step=first_step)
+    inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
+    if side_by_side is not None: inner['side_by_side'] = checked_side_by_side(side_by_side, driver, batch[0].device)
+    return _DRIVER_FNS[driver](model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd
 def peak_allocated_mb(fn)->float:
@@ -323,13 +340,15 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
-              *, inner_lr:float, inner_steps:int, first_order:bool=False, driver:str='auto')->dict:
+              *, inner_lr:float, inner_steps:int, first_order:bool=False,
+              driver:str='auto', side_by_side:int=None)->dict: # as in `meta_backward`
     "One MAML meta-iteration in place (Eq. 2.1, 2.2); returns the mean query `loss` and `acc` after adaptation."
     n_classes = check_batch(batch)
     check_outputs(model, batch, n_classes)
     opt.zero_grad()
     out = meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes,
-                        inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver)
+                        inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
+                        side_by_side=side_by_side)
     opt.step()
     return {k: v.item() for k, v in out.items()}
 

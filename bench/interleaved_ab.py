@@ -4,6 +4,7 @@
     python bench/interleaved_ab.py --method hidra
     python bench/interleaved_ab.py --images miniimagenet
     python bench/interleaved_ab.py --against inductor-layout
+    python bench/interleaved_ab.py --side-by-side 2 --against one-at-a-time --tasks 32
 
 This machine's speed drifts by 10-30% over minutes, which hides differences of a few percent between fresh
 processes run one after the other. Here both implementations share one process, model and batch, alternate (in
@@ -13,6 +14,8 @@ a CPU: the warm-up call compiles). Prints the median ratio of ours to the other 
 miniimagenet` times MiniImageNet's shapes instead (Conv4-32 on 3x84x84 images; random pixels, as speed does not
 depend on them). `--against inductor-layout` times ours against itself compiled with Inductor's own choice of
 layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
+`--side-by-side 2` runs ours two tasks at a time (compiled driver, on a CPU; MAML chapter), and `--against
+one-at-a-time` times it against the compiled driver one task at a time: it shows what the second task in flight buys.
 """
 import argparse, statistics, time
 from functools import partial
@@ -37,6 +40,8 @@ def with_inductor_layout(impl):
         with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
     return run
 
+AGAINST = {'plain': 'plain loop', 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time'}
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--method', default='maml', choices=('maml', 'hidra'))
@@ -47,17 +52,22 @@ def main():
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
     p.add_argument('--driver', default=None, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
-    p.add_argument('--against', default='plain', choices=('plain', 'inductor-layout'),
-                   help="the plain loop, or ours compiled with Inductor's default layout (compiled driver only)")
+    p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
+    p.add_argument('--against', default='plain', choices=list(AGAINST),
+                   help="the plain loop, ours compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
     args = p.parse_args()
     if args.malloc == 'kept': keep_freed_memory()
     torch.manual_seed(0)
     model, batch = (miniimagenet_workload(args.method, args.tasks) if args.images == 'miniimagenet' else
                     (make_model(5, method=args.method), make_batch(load_images()[0], 5, args.tasks, 'cpu')))
-    mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver)
+    mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against == 'plain': other = plain_loop if args.method == 'maml' else as_hidra(plain_loop)
-    elif args.driver in (None, 'compiled'): other = with_inductor_layout(partial(mine, driver='compiled'))
-    else: p.error("--against inductor-layout compares compiled drivers: leave --driver out or set it to 'compiled'")
+    elif args.driver not in (None, 'compiled'):
+        p.error(f"--against {args.against} compares compiled drivers: leave --driver out or set it to 'compiled'")
+    elif args.against == 'one-at-a-time' and args.side_by_side == 1:
+        p.error("--against one-at-a-time times ours side by side against one task at a time: give --side-by-side 2 or more")
+    elif args.against == 'inductor-layout': other = with_inductor_layout(partial(mine, driver='compiled'))
+    else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)
     for name in impls: run(name)  # warm-up
@@ -67,7 +77,7 @@ def main():
             t = time.perf_counter(); run(name); times[name].append(time.perf_counter() - t)
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
-    other_name = 'plain loop' if args.against == 'plain' else "ours on Inductor's layout"
+    other_name = AGAINST[args.against]
     print(f"{torch.backends.cpu.get_cpu_capability()}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
           f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")

@@ -32,9 +32,8 @@ _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimage
              val_classes="Omniglot: training characters held out for validation (0: none)",
              val_every="iterations between validations (0: never)", val_tasks="validation tasks", ckpt_every="iterations between checkpoints",
              device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (compiled on a CPU from 1000 iterations)",
-             side_by_side="compiled driver on a CPU: tasks run at once, each on a thread of its own (1: least memory)",
-             )
-_DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data", side_by_side="2 where there are two threads or more, else 1")  # where None means something
+             side_by_side="tasks at once, each on a thread of its own: the compiled driver on a CPU; 2 may be faster, at one more task's memory")
+_DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data")  # where None means something
 
 def _default_text(f)->str: return 'from the preset' if f.name in PRESETS['glyphs'] else _DEFAULT_SAID.get(f.name, f.default)
 

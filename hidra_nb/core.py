@@ -88,7 +88,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                inner_steps:int, # U, inner steps a task
                first_order:bool=False, # drop the second-order terms of the meta-gradient
                driver:str='auto', # one of `DRIVERS` (see `meta_backward`)
-               side_by_side:int=None)->dict: # the compiled driver's tasks at once on a CPU (see `meta_backward`)
+               side_by_side:int=1)->dict: # tasks at once: the compiled driver on a CPU (see `meta_backward`)
     "One HIDRA meta-iteration (Algorithm 1, lines 6-20); returns the mean query `loss` and `acc` after adaptation."
     groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
     n_tasks = sum(len(g[0]) for g in groups)

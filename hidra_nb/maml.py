@@ -6,11 +6,10 @@
 __all__ = ['CPU_COMPILE_OPTIONS', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks', 'check_whole_number', 'check_rate',
            'check_batch', 'logits', 'support_loss', 'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss',
            'loop_meta_backward', 'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad',
-           'tasks_side_by_side', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
-           'compiled_meta_backward', 'apply_step', 'pull_back_step', 'recomputed_task_meta_grad',
-           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
-           'checked_side_by_side', 'meta_backward', 'peak_allocated_mb', 'check_outputs', 'maml_step',
-           'accuracy_by_step']
+           'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step',
+           'pull_back_step', 'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
+           'compiled_recompute_meta_backward', 'checked_side_by_side', 'meta_backward', 'peak_allocated_mb',
+           'check_outputs', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -169,11 +168,6 @@ def _compiler_failed(e:Exception)->bool:
     from torch._inductor.exc import InductorError
     return isinstance(e, (BackendCompilerFailed, InductorError))
 
-def tasks_side_by_side(device_type:str)->int:
-    "How many tasks the compiled driver runs at once: two on a CPU with two threads or more, else one."
-    # each task in flight holds its own graph: two is what we measured (2 cores), and it bounds the memory
-    return min(2, torch.get_num_threads()) if device_type == 'cpu' else 1
-
 def map_on_threads(fn, items:list, n_threads:int,
                    first_alone:bool=False): # finish the first item before the others start
     "`map(fn, items)` in order; with `n_threads` > 1, on that many threads, which share PyTorch's threads between them."
@@ -230,12 +224,10 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
         raise
 
 def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int,
-                           side_by_side:int=None, # tasks at once; None: `tasks_side_by_side`
+                           side_by_side:int=1, # tasks at once, on a CPU (see "Tasks side by side")
                            **inner)->dict:
     "As `loop_meta_backward`, with each task's meta-gradient from the compiled `task_meta_grad` (it compiles on first use)."
-    device_type = batch[0].device.type
-    if side_by_side is None: side_by_side = tasks_side_by_side(device_type)
-    return compiled_by_task(compiled_task_meta_grad(device_type), model, init, batch, n_classes, uncompiled='loop',
+    return compiled_by_task(compiled_task_meta_grad(batch[0].device.type), model, init, batch, n_classes, uncompiled='loop',
                             side_by_side=side_by_side, **inner)
 
 # %% ../nbs/01_maml.ipynb #c2e1e187
@@ -285,14 +277,14 @@ _DRIVER_FNS = {'loop': loop_meta_backward, 'compiled': compiled_meta_backward, '
 DRIVERS = ('auto', *_DRIVER_FNS)  # 'auto' picks one of the others by device
 
 def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
-    "`side_by_side`, where it makes sense: a whole number >= 1, for the compiled driver, above 1 only on a CPU."
+    "`side_by_side`, where it makes sense: a whole number >= 1, above 1 only for the compiled driver on a CPU."
     check_whole_number('side_by_side', side_by_side, 1)
-    if driver != 'compiled':  # the other drivers' Python holds the GIL: their tasks could not run at once
-        _fail(f"side_by_side sets how many tasks the compiled driver runs at once, but the driver is {driver!r}: "
-              "use driver='compiled' (--driver compiled), or leave side_by_side unset")
+    if side_by_side > 1 and driver != 'compiled':  # the other drivers' Python holds the GIL: their tasks could not run at once
+        _fail(f"side_by_side={side_by_side} runs the compiled driver's tasks at once, but the driver is {driver!r}: "
+              "use driver='compiled' (--driver compiled), or side_by_side=1")
     if side_by_side > 1 and device.type != 'cpu':
         _fail(f"side_by_side={side_by_side} runs tasks on threads of their own, which helps on a CPU only, and this batch is on "
-              f"{device}: use side_by_side=1, or leave it unset")
+              f"{device}: use side_by_side=1")
     return side_by_side
 
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
@@ -301,13 +293,13 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   *, inner_lr:float, inner_steps:int, first_order:bool=False,
                   first_step=None, # the first inner step in closed form, where the start has one (see `adapt`)
                   driver:str='auto', # one of `DRIVERS`; 'auto' is vmap on a GPU, loop on a CPU
-                  side_by_side:int=None)->dict: # the compiled driver's tasks at once on a CPU; None: `tasks_side_by_side`
+                  side_by_side:int=1)->dict: # tasks at once, each on a thread of its own: the compiled driver on a CPU
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
     if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; see `compiled` above
     if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
     inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
-    if side_by_side is not None: inner['side_by_side'] = checked_side_by_side(side_by_side, driver, batch[0].device)
+    if checked_side_by_side(side_by_side, driver, batch[0].device) > 1: inner['side_by_side'] = side_by_side
     return _DRIVER_FNS[driver](model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd
@@ -341,7 +333,7 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
               *, inner_lr:float, inner_steps:int, first_order:bool=False,
-              driver:str='auto', side_by_side:int=None)->dict: # as in `meta_backward`
+              driver:str='auto', side_by_side:int=1)->dict: # as in `meta_backward`
     "One MAML meta-iteration in place (Eq. 2.1, 2.2); returns the mean query `loss` and `acc` after adaptation."
     n_classes = check_batch(batch)
     check_outputs(model, batch, n_classes)

@@ -49,7 +49,7 @@ class TrainConfig:
     ckpt_every:int=500 # iterations between checkpoints
     device:str='auto' # 'auto' (a GPU when there is one), 'cpu', 'cuda', ...
     driver:str='auto' # meta-batch driver: one of `DRIVERS` (MAML chapter), or 'auto' (see `pick_driver`)
-    side_by_side:int=None # the compiled driver's tasks at once on a CPU (MAML chapter); None: two, where there are two threads
+    side_by_side:int=1 # tasks at once, each on a thread of its own: the compiled driver on a CPU (MAML chapter)
 
 PRESETS = {
     'omniglot': dict(hidden=64, inner_lr=0.4, inner_steps=1, test_inner_steps=3, tasks=32, outer_lr=1e-3),
@@ -71,8 +71,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
     for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
-    if cfg.side_by_side is not None:  # a setting of the compiled driver, which 'auto' then picks (`pick_driver`)
-        checked_side_by_side(cfg.side_by_side, 'compiled' if cfg.driver == 'auto' else cfg.driver, torch.device('cpu'))
+    # 'auto' picks the compiled driver for more than one task at once (`pick_driver`)
+    checked_side_by_side(cfg.side_by_side, 'compiled' if cfg.driver == 'auto' else cfg.driver, torch.device('cpu'))
     check_rate('inner_lr', cfg.inner_lr); check_rate('outer_lr', cfg.outer_lr, positive=True)
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
@@ -108,7 +108,7 @@ COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 11-187 s in the 
 def pick_driver(cfg:TrainConfig, device:torch.device)->str:
     "The run's meta-batch driver: `cfg.driver`; 'auto' is compiled where `side_by_side` is set or on a CPU for a run long enough to repay the compile."
     if cfg.driver != 'auto': return cfg.driver
-    if cfg.side_by_side is not None: return 'compiled'  # the only driver it sets
+    if cfg.side_by_side > 1: return 'compiled'  # the one driver that runs tasks side by side
     if device.type != 'cpu': return cfg.driver  # on a GPU, 'auto' is vmap (`meta_backward`)
     return 'compiled' if cfg.iters >= COMPILE_PAYS_OFF else 'loop'
 

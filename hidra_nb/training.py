@@ -71,7 +71,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
     for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
-    # 'auto' picks the compiled driver for more than one task at once (`pick_driver`)
+    # 'auto' picks the compiled driver for more than one task at once (`pick_driver`); the device is not known yet,
+    # so a GPU run with side_by_side > 1 is stopped by `meta_backward`'s own check
     checked_side_by_side(cfg.side_by_side, 'compiled' if cfg.driver == 'auto' else cfg.driver, torch.device('cpu'))
     check_rate('inner_lr', cfg.inner_lr); check_rate('outer_lr', cfg.outer_lr, positive=True)
     ways = parse_ways(cfg.ways)
@@ -106,7 +107,7 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
 COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 11-187 s in the benchmark and saves 0.27-0.85 s an iteration at T=32 (results chapter)
 
 def pick_driver(cfg:TrainConfig, device:torch.device)->str:
-    "The run's meta-batch driver: `cfg.driver`; 'auto' is compiled where `side_by_side` is set or on a CPU for a run long enough to repay the compile."
+    "The run's meta-batch driver: `cfg.driver`; 'auto' is compiled for `side_by_side` > 1, or on a CPU for a run long enough to repay the compile."
     if cfg.driver != 'auto': return cfg.driver
     if cfg.side_by_side > 1: return 'compiled'  # the one driver that runs tasks side by side
     if device.type != 'cpu': return cfg.driver  # on a GPU, 'auto' is vmap (`meta_backward`)

@@ -201,4 +201,7 @@ d = { 'settings': { 'branch': 'main',
                                    'hidra_nb.training.pick_device': ('training.html#pick_device', 'hidra_nb/training.py'),
                                    'hidra_nb.training.pick_driver': ('training.html#pick_driver', 'hidra_nb/training.py'),
                                    'hidra_nb.training.plot_metrics': ('training.html#plot_metrics', 'hidra_nb/training.py'),
-                                   'hidra_nb.training.shard': ('training.html#shard', 'hidra_nb/training.py')}}}
+                                   'hidra_nb.training.process_group_backend': ( 'training.html#process_group_backend',
+                                                                                'hidra_nb/training.py'),
+                                   'hidra_nb.training.shard': ('training.html#shard', 'hidra_nb/training.py'),
+                                   'hidra_nb.training.world_size': ('training.html#world_size', 'hidra_nb/training.py')}}}

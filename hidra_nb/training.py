@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
-           'pick_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint', 'init_distributed',
-           'end_distributed', 'shard', 'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run',
-           'plot_metrics', 'LivePlot']
+           'pick_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint', 'world_size',
+           'process_group_backend', 'init_distributed', 'end_distributed', 'shard', 'AllReduceGrads',
+           'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import ctypes, ctypes.util, json, math, os, platform, sys, time
@@ -149,10 +149,19 @@ def load_checkpoint(path:Path)->dict:
     return ckpt
 
 # %% ../nbs/04_training.ipynb #18b4a5e1
-def init_distributed()->tuple: # (rank, world size)
-    "Join the process group `torchrun` describes in the environment (NCCL on GPUs, gloo on CPUs); (0, 1) without torchrun."
-    if int(os.environ.get('WORLD_SIZE', 1)) == 1: return 0, 1
-    if not dist.is_initialized(): dist.init_process_group('nccl' if torch.cuda.is_available() else 'gloo')
+def world_size()->int:
+    "How many processes `torchrun` started for this run: 1 without torchrun."
+    return int(os.environ.get('WORLD_SIZE', 1))
+
+def process_group_backend(device:torch.device)->str:
+    "The backend that all-reduces gradients held on `device`: NCCL for GPUs, gloo for CPUs."
+    return 'nccl' if device.type == 'cuda' else 'gloo'
+
+def init_distributed(device:torch.device)->tuple: # (rank, world size)
+    "Join the process group `torchrun` describes in the environment, for gradients on `device`; (0, 1) without torchrun."
+    if world_size() == 1: return 0, 1
+    if device.type == 'cuda': torch.cuda.set_device(device)  # NCCL's communicator, and its barrier, use this process's GPU
+    if not dist.is_initialized(): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()
 
 def end_distributed():
@@ -198,8 +207,9 @@ def mean_over_processes(metrics:dict)->dict:
 class Run:
     "A meta-training run: configuration, model, optimiser, task stream and progress, kept in a run folder."
     def __init__(self, cfg:TrainConfig, out:Path=None): # `out`: the run folder, None to keep nothing on disk
-        self.rank, self.world = init_distributed()
-        self.cfg, self.out, self.device = cfg, Path(out) if out else None, pick_device(cfg.device, self.world)
+        self.device = pick_device(cfg.device, world_size())
+        self.rank, self.world = init_distributed(self.device)
+        self.cfg, self.out = cfg, Path(out) if out else None
         split = lambda name: load_split(cfg.dataset, name, cfg.data_root, cfg.split_seed, cfg.val_classes)
         self.train_data = split('train')
         self.val_data = None if cfg.dataset == 'omniglot' and cfg.val_classes == 0 else split('val')

@@ -266,7 +266,8 @@ def load_state_dict(self:Run, sd:dict):
         raise ValueError("the checkpoint was trained on another data split than the one loaded now (different data or split seed)")
     self.model.load_state_dict(sd['model']); self.opt.load_state_dict(sd['opt']); self.sampler.load_state_dict(sd['sampler'])
     torch.set_rng_state(sd['rng']['torch'])
-    if 'cuda' in sd['rng'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(sd['rng']['cuda'])
+    if 'cuda' in sd['rng'] and torch.cuda.is_available():  # a run may resume on a machine with fewer GPUs
+        for gpu, state in enumerate(sd['rng']['cuda'][:torch.cuda.device_count()]): torch.cuda.set_rng_state(state, gpu)
     self.iteration = sd['iteration']
 
 # %% ../nbs/04_training.ipynb #a1987d37

@@ -298,7 +298,7 @@ def main():
     on_gpu = args.device.startswith('cuda')
     impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY)]
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
-          f"{' (' + torch.cuda.get_device_name() + ')' if args.device.startswith('cuda') else ''}; implementations: {', '.join(impls)}")
+          f"{' (' + torch.cuda.get_device_name() + ')' if on_gpu else ''}; implementations: {', '.join(impls)}")
     print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
     try: lines, worst = in_fresh_process('--check')
     except RuntimeError as e: sys.exit(f"the meta-gradient check failed:\n{e}")
@@ -311,7 +311,7 @@ def main():
     rows = (run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +
             run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc))
     speedups(rows)
-    name = args.device.split(':')[0] if not args.device.startswith('cuda') else torch.cuda.get_device_name().replace(' ', '-')
+    name = torch.cuda.get_device_name().replace(' ', '-') if on_gpu else args.device.split(':')[0]
     out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-memory' if args.memory else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
     out.parent.mkdir(exist_ok=True)
     # '-dirty' when the working tree had changes: the figures then belong to no commit

@@ -5,6 +5,7 @@
     python bench/interleaved_ab.py --images miniimagenet
     python bench/interleaved_ab.py --against inductor-layout
     python bench/interleaved_ab.py --side-by-side 2 --against one-at-a-time --tasks 32
+    python bench/interleaved_ab.py --device cuda --tasks 32    # ours on vmap, the driver a GPU run picks
 
 This machine's speed drifts by 10-30% over minutes, which hides differences of a few percent between fresh
 processes run one after the other. Here both implementations share one process, model and batch, alternate (in
@@ -16,6 +17,8 @@ depend on them). `--against inductor-layout` times ours against itself compiled 
 layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
 `--side-by-side 2` runs ours two tasks at a time (compiled driver, on a CPU; MAML chapter), and `--against
 one-at-a-time` times it against the compiled driver one task at a time: it shows what the second task in flight buys.
+`--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
+memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it).
 """
 import argparse, statistics, time
 from functools import partial
@@ -23,15 +26,19 @@ import torch
 from unittest import mock
 import hidra_nb.maml
 from hidra_nb.maml import task_meta_grad
-from hidra_nb.training import keep_freed_memory
-from maml_bench import as_hidra, load_images, make_batch, make_model, ours, ours_hidra, plain_loop
+from hidra_nb.training import keep_freed_memory, pick_device
+from maml_bench import as_hidra, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
 
-def miniimagenet_workload(method, tasks, ways=5, shots=5, queries=15):
+def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
     model = make_model(ways, 32, method, image_shape=(3, 84, 84))
-    labels = lambda k: torch.arange(ways).repeat_interleave(k).repeat(tasks, 1)
-    images = lambda k: torch.randn(tasks, ways * k, 3, 84, 84)
-    return model, (images(shots), labels(shots), images(queries), labels(queries))
+    labels = lambda k: torch.arange(ways, device=device).repeat_interleave(k).repeat(tasks, 1)
+    images = lambda k: torch.randn(tasks, ways * k, 3, 84, 84, device=device)
+    return model.to(device), (images(shots), labels(shots), images(queries), labels(queries))
+
+def machine(device:torch.device)->str:
+    "What the figures belong to: the GPU's name, or the CPU's vector instructions (AVX2 and AVX-512 machines differ)."
+    return torch.cuda.get_device_name(device) if device.type == 'cuda' else torch.backends.cpu.get_cpu_capability()
 
 def with_inductor_layout(impl):
     "`impl` with the compiled task built on Inductor's defaults, channels-last activations included."
@@ -49,6 +56,7 @@ def main():
     p.add_argument('--first-order', action='store_true')
     p.add_argument('--tasks', type=int, default=8, help="tasks a meta-batch")
     p.add_argument('--pairs', type=int, default=6, help="timed calls of each implementation")
+    p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
     p.add_argument('--driver', default=None, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
@@ -56,10 +64,12 @@ def main():
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, ours compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
     args = p.parse_args()
+    try: device = pick_device(args.device)
+    except ValueError as e: p.error(str(e))
     if args.malloc == 'kept': keep_freed_memory()
     torch.manual_seed(0)
-    model, batch = (miniimagenet_workload(args.method, args.tasks) if args.images == 'miniimagenet' else
-                    (make_model(5, method=args.method), make_batch(load_images()[0], 5, args.tasks, 'cpu')))
+    model, batch = (miniimagenet_workload(args.method, args.tasks, device) if args.images == 'miniimagenet' else
+                    (make_model(5, method=args.method).to(device), make_batch(load_images()[0], 5, args.tasks, device)))
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against == 'plain': other = plain_loop if args.method == 'maml' else as_hidra(plain_loop)
     elif args.driver not in (None, 'compiled'):
@@ -69,18 +79,21 @@ def main():
     elif args.against == 'inductor-layout': other = with_inductor_layout(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # a GPU runs behind the Python that queues its work
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)
     for name in impls: run(name)  # warm-up
     times = {name: [] for name in impls}
     for i in range(args.pairs):
         for name in (list(impls) if i % 2 else list(impls)[::-1]):
-            t = time.perf_counter(); run(name); times[name].append(time.perf_counter() - t)
+            sync(); t = time.perf_counter(); run(name); sync(); times[name].append(time.perf_counter() - t)
+    memory = {name: meta_iteration_gb(partial(run, name), device) for name in impls}
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
     other_name = AGAINST[args.against]
-    print(f"{torch.backends.cpu.get_cpu_capability()}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
+    print(f"{machine(device)}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
           f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
-          f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}")
+          f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}; "
+          f"a meta-iteration's memory: ours {memory['ours']:.3f} GB, {other_name} {memory['other']:.3f} GB")
 
 if __name__ == '__main__':
     main()

@@ -6,8 +6,8 @@
     python bench/maml_bench.py --device cuda
 
 It times MAML (`method` maml) and HIDRA (`method` hidra: ours is `hidra_step`'s body; each baseline runs the paper's
-Algorithm 1 around its MAML step). Ours runs on the driver a full training run picks (`pick_driver`: compiled on a
-CPU, timed after a warm-up call that compiles; vmap on a GPU), and `hidra_nb loop` shows the uncompiled loop at the
+Algorithm 1 around its MAML step). Ours runs on the driver a full training run tries first (`driver_candidates`:
+compiled on a CPU, timed after a warm-up call that compiles; vmap on a GPU; a run keeps it where it beats the loop), and `hidra_nb loop` shows the uncompiled loop at the
 headline workload. `hidra_nb recompute` and `hidra_nb compiled-recompute`, the drivers for when memory is short, run
 where they have something to save: second order with several inner steps. It first checks, in float64 on a fixed small batch, that every implementation
 gives the same meta-gradient as the plain loop, and prints the largest difference. Each timing then runs in a fresh
@@ -66,9 +66,9 @@ def with_learn2learn(model, batch, inner_lr, steps, first_order):
         (F.cross_entropy(learner(xq), yq) / n_tasks).backward()
 
 def training_driver(batch)->str:
-    "The driver `hidra_nb train` runs on this device for a full-length run: compiled on a CPU, vmap on a GPU."
-    from hidra_nb.training import make_config, pick_driver
-    return pick_driver(make_config(), batch[0].device)
+    "The driver `hidra_nb train` tries first on this device for a full-length run: compiled on a CPU, vmap on a GPU (it keeps it where it is the faster)."
+    from hidra_nb.training import make_config, driver_candidates
+    return driver_candidates(make_config(), batch[0].device)[0]
 
 def ours(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=1):
     "hidra_nb's `meta_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
@@ -145,17 +145,18 @@ def make_batch(ds, ways, tasks, device, dtype=torch.float32, queries=15, seed=0)
 
 # ---- checks and measurements ----
 
-def gradient_check(ds)->float:
-    "Largest difference of any implementation's meta-gradient from the plain loop's, float64, both orders."
+def gradient_check(ds, device='cpu', names=None)->float:
+    "Largest difference of `names`' meta-gradients (default: all) from the plain loop's on `device`, float64, both orders."
     worst = 0.
-    batch = make_batch(ds, 5, 3, 'cpu', torch.float64, queries=3)
+    batch = make_batch(ds, 5, 3, device, torch.float64, queries=3)
     for method in ('maml', 'hidra'):
         for first_order in (False, True):
             grads = {}
             for name, impl in impls_of(method).items():
+                if name != 'plain loop' and names is not None and name not in names: continue
                 if not available(name) or name in ON_GPU_ONLY | ON_CPU_ONLY: continue  # the drivers agree: tested in the MAML chapter
                 torch.manual_seed(0)
-                model = make_model(5, hidden=8, method=method).double()
+                model = make_model(5, hidden=8, method=method).double().to(device)
                 impl(model, batch, 0.4, 2, first_order)
                 grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
             for name, g in grads.items():
@@ -226,7 +227,7 @@ def in_fresh_process(*args)->tuple: # (lines printed before the result, the resu
     "Run this script with `args` in a new process; its last line of output is the JSON result."
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     if out.returncode: raise RuntimeError(out.stderr[-2000:])
-    *lines, last = out.stdout.strip().splitlines()
+    *lines, last = out.stdout.rstrip().splitlines()
     return lines, json.loads(last)
 
 def measure_in_subprocess(name, method, setting, device, repeats, malloc)->dict:
@@ -234,8 +235,8 @@ def measure_in_subprocess(name, method, setting, device, repeats, malloc)->dict:
     try: return in_fresh_process('--one', args)[1]
     except RuntimeError as e: raise RuntimeError(f"{name} failed on {setting}:\n{e}") from None
 
-def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept'):
-    "Time every implementation on every setting; light settings in `rounds` rounds, the implementations in turn."
+def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept', done=lambda rows: None):
+    "Time every implementation on every setting; light settings in `rounds` rounds, the implementations in turn; `done(rows)` after each setting."
     rows = []
     for setting in grid:
         heavy = setting['ways'] >= 20 or setting['steps'] >= 5 or setting['tasks'] > 32
@@ -256,7 +257,23 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept')
                        faults=statistics.median(r['faults'] for r in rs), repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
                        first_call_seconds=' '.join(f"{r['first_seconds']:.1f}" for r in rs))  # compiling, or loading its on-disk cache
             rows.append(row); print(fmt_row(row), flush=True)
+        done(rows)
     return rows
+
+def checkout_commit()->str:
+    "The commit these figures belong to: `git describe`, '-dirty' when the tree had changes; BENCH_COMMIT where there is no git (a lent GPU machine's copy)."
+    try: described = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    except FileNotFoundError: described = ''
+    return described or os.environ.get('BENCH_COMMIT', 'unknown')
+
+def write_csv(path:Path, rows, meta:dict):
+    "The rows, each with the run's `meta`, as a CSV at `path`, written whole or not at all."
+    if not rows: return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix('.tmp')
+    with open(tmp, 'w', newline='') as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
+    os.replace(tmp, path)
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
@@ -282,11 +299,14 @@ def main():
     p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'),
                    help="'kept': glibc keeps freed memory, as `hidra_nb train` sets it (keep_freed_memory); 'default': glibc's defaults")
+    p.add_argument('--impls', nargs='+', metavar='NAME', help="time only these implementations, quoted where a name has spaces "
+                   "(default: all that are installed; the meta-gradient check compares them with the plain loop either way)")
+    p.add_argument('--results-dir', type=Path, default=HERE / 'results', help="where the CSV goes (default bench/results)")
     p.add_argument('--one', help=argparse.SUPPRESS)
     p.add_argument('--check', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.check:  # in its own process, so that this one stays small (children start with its peak memory) and compiles nothing
-        print(json.dumps(gradient_check(load_images()[0])))
+        print(json.dumps(gradient_check(load_images()[0], args.device, args.impls)))
         return
     if args.one:
         kw = json.loads(args.one)
@@ -296,11 +316,14 @@ def main():
     try: pick_device(args.device)
     except ValueError as e: p.error(str(e))
     on_gpu = args.device.startswith('cuda')
-    impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY)]
+    unknown = set(args.impls or ()) - set(IMPLS)
+    if unknown: p.error(f"no implementation named {', '.join(map(repr, sorted(unknown)))}: choose from {', '.join(map(repr, IMPLS))}")
+    impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY) and (args.impls is None or n in args.impls)]
+    if not impls: p.error(f"none of {args.impls} is installed here")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if on_gpu else ''}; implementations: {', '.join(impls)}")
-    print("meta-gradients against the plain loop, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
-    try: lines, worst = in_fresh_process('--check')
+    print(f"meta-gradients against the plain loop on {args.device}, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")
+    try: lines, worst = in_fresh_process('--check', '--device', args.device, '--impls', *impls)
     except RuntimeError as e: sys.exit(f"the meta-gradient check failed:\n{e}")
     print('\n'.join(lines))
     print(f"largest difference: {worst:.1e}")
@@ -308,20 +331,17 @@ def main():
     if args.memory: grids = [s for s in GRID if s['steps'] >= 5 and s['order'] == 2], []
     elif args.quick: grids = GRID[:2], HIDRA_GRID[:2]
     else: grids = GRID, HIDRA_GRID
-    rows = (run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc) +
-            run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc))
-    speedups(rows)
     name = torch.cuda.get_device_name().replace(' ', '-') if on_gpu else args.device.split(':')[0]
-    out = HERE / 'results' / f"{name}{'-quick' if args.quick else ''}{'-memory' if args.memory else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
-    out.parent.mkdir(exist_ok=True)
-    # '-dirty' when the working tree had changes: the figures then belong to no commit
-    commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()
+    out = args.results_dir / f"{name}{'-quick' if args.quick else ''}{'-memory' if args.memory else ''}{'-default-malloc' if args.malloc == 'default' else ''}.csv"
     meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
-                cpu_capability=torch.backends.cpu.get_cpu_capability(), commit=commit,  # AVX2 and AVX-512 machines differ here
-                grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
-    with open(out, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
-    print(f"wrote {out.relative_to(HERE.parent)}")
+                cpu_capability=torch.backends.cpu.get_cpu_capability(),  # AVX2 and AVX-512 machines differ here
+                device=name, commit=checkout_commit(), grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
+    rows = []
+    save = lambda more: write_csv(out, rows + more, meta)  # after every setting: a run stopped early keeps what it measured
+    rows += run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc, done=save)
+    rows += run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc, done=save)
+    speedups(rows)
+    print(f"wrote {out}")
 
 if __name__ == '__main__':
     main()

@@ -31,7 +31,7 @@ _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimage
              seed="model and task-stream seed", split_seed="data split seed (Omniglot's 1200/423 characters)",
              val_classes="Omniglot: training characters held out for validation (0: none)",
              val_every="iterations between validations (0: never)", val_tasks="validation tasks", ckpt_every="iterations between checkpoints",
-             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (compiled on a CPU from 1000 iterations)",
+             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (the faster of vmap and the loop on a GPU, of compiled and the loop on a CPU from 1000 iterations, timed on the first meta-batch)",
              side_by_side="tasks at once, each on a thread of its own: the compiled driver on a CPU; 2 may be faster, at one more task's memory")
 _DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data")  # where None means something
 

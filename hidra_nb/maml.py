@@ -6,10 +6,11 @@
 __all__ = ['CPU_COMPILE_OPTIONS', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks', 'check_whole_number', 'check_rate',
            'check_batch', 'logits', 'support_loss', 'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss',
            'loop_meta_backward', 'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad',
-           'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step',
-           'pull_back_step', 'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
-           'compiled_recompute_meta_backward', 'checked_side_by_side', 'meta_backward', 'peak_allocated_mb',
-           'check_outputs', 'maml_step', 'accuracy_by_step']
+           'CompilerUnavailable', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
+           'compiled_meta_backward', 'apply_step', 'pull_back_step', 'recomputed_task_meta_grad',
+           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
+           'checked_side_by_side', 'meta_backward', 'peak_allocated_mb', 'check_outputs', 'maml_step',
+           'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -163,6 +164,9 @@ def compiled_task_meta_grad(device_type:str='cpu'):
     "`task_meta_grad` under `torch.compile`, made once a process and device type."
     return compile_for(task_meta_grad, device_type)
 
+class CompilerUnavailable(RuntimeError):
+    "torch.compile could not build a compiled driver here; its uncompiled twin computes the same."
+
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
     from torch._inductor.exc import InductorError
@@ -217,7 +221,7 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
     "`meta_backward_by_task` around compiled code; where the compiler cannot run, an error that names the way out."
     try: return meta_backward_by_task(task_grad, model, init, batch, n_classes, side_by_side, **inner)
     except Exception as e:
-        if _compiler_failed(e): raise RuntimeError(
+        if _compiler_failed(e): raise CompilerUnavailable(
             "torch.compile could not build the compiled driver (it needs a C++ compiler such as g++ on the PATH): "
             f"install one, or use driver={uncompiled!r} (--driver {uncompiled}), which computes the same. "
             f"The compiler said: {e}") from e

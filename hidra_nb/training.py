@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
-           'pick_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint', 'world_size',
-           'process_group_backend', 'init_distributed', 'end_distributed', 'shard', 'AllReduceGrads',
+           'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
+           'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard', 'AllReduceGrads',
            'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import ctypes, ctypes.util, json, math, os, platform, sys, time
+import copy, ctypes, ctypes.util, json, math, os, platform, sys, time
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
 from pathlib import Path
@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4
-from .maml import DRIVERS, check_rate, check_whole_number, checked_side_by_side, maml_step
+from .maml import DRIVERS, CompilerUnavailable, check_rate, check_whole_number, checked_side_by_side, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
 from .data import load_dataset, parse_ways, save_atomic, TaskSampler
 from functools import lru_cache
@@ -48,7 +48,7 @@ class TrainConfig:
     val_tasks:int=100 # validation tasks, the same ones every time
     ckpt_every:int=500 # iterations between checkpoints
     device:str='auto' # 'auto' (a GPU when there is one), 'cpu', 'cuda', ...
-    driver:str='auto' # meta-batch driver: one of `DRIVERS` (MAML chapter), or 'auto' (see `pick_driver`)
+    driver:str='auto' # meta-batch driver: one of `DRIVERS` (MAML chapter), or 'auto' (see `driver_candidates`)
     side_by_side:int=1 # tasks at once, each on a thread of its own: the compiled driver on a CPU (MAML chapter)
 
 PRESETS = {
@@ -71,7 +71,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
     for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
-    # 'auto' picks the compiled driver for more than one task at once (`pick_driver`); the device is not known yet,
+    # 'auto' takes the compiled driver for more than one task at once (`driver_candidates`); the device is not known yet,
     # so a GPU run with side_by_side > 1 is stopped by `meta_backward`'s own check
     checked_side_by_side(cfg.side_by_side, 'compiled' if cfg.driver == 'auto' else cfg.driver, torch.device('cpu'))
     check_rate('inner_lr', cfg.inner_lr); check_rate('outer_lr', cfg.outer_lr, positive=True)
@@ -106,12 +106,31 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
 
 COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 11-187 s in the benchmark and saves 0.27-0.85 s an iteration at T=32 (results chapter)
 
-def pick_driver(cfg:TrainConfig, device:torch.device)->str:
-    "The run's meta-batch driver: `cfg.driver`; 'auto' is compiled for `side_by_side` > 1, or on a CPU for a run long enough to repay the compile."
-    if cfg.driver != 'auto': return cfg.driver
-    if cfg.side_by_side > 1: return 'compiled'  # the one driver that runs tasks side by side
-    if device.type != 'cpu': return cfg.driver  # on a GPU, 'auto' is vmap (`meta_backward`)
-    return 'compiled' if cfg.iters >= COMPILE_PAYS_OFF else 'loop'
+def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
+    "The drivers a run on `device` chooses from, likeliest first: `cfg.driver` alone, unless it is 'auto'."
+    if cfg.driver != 'auto': return (cfg.driver,)
+    if cfg.side_by_side > 1: return ('compiled',)  # the one driver that runs tasks side by side
+    if device.type != 'cpu': return ('vmap', 'loop')  # vmap keeps a GPU busy, if it has the memory for every task's graph
+    return ('compiled', 'loop') if cfg.iters >= COMPILE_PAYS_OFF else ('loop',)  # only a long run repays the compile
+
+# %% ../nbs/04_training.ipynb #d7c0a1e2
+def fastest_driver(step, # step(driver): one meta-iteration on that driver
+                   drivers:tuple, repeats:int=2, device:torch.device=torch.device('cpu'))->tuple: # (the fastest, its seconds by driver)
+    "The driver whose meta-iteration `step(driver)` takes least time: each runs once to warm up (and compile), then best of `repeats`."
+    if len(drivers) == 1: return drivers[0], {}
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # a GPU runs behind the Python that queues its work
+    seconds, error = {}, None
+    for driver in drivers:
+        try:
+            step(driver); times = []
+            for _ in range(repeats):
+                sync(); start = time.perf_counter(); step(driver); sync(); times.append(time.perf_counter() - start)
+            seconds[driver] = min(times)
+        except (CompilerUnavailable, torch.OutOfMemoryError) as e:  # no C++ compiler here; vmap's graphs too large for the GPU
+            seconds[driver], error = math.inf, e.with_traceback(None)  # its traceback would hold the failed try's tensors
+        if device.type == 'cuda': torch.cuda.empty_cache()  # the next driver starts with what this one held handed back
+    if all(map(math.isinf, seconds.values())): raise error
+    return min(seconds, key=seconds.get), seconds
 
 # %% ../nbs/04_training.ipynb #e43649a1
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_ARENA_MAX = -1, -3, -8  # glibc's mallopt parameters (malloc.h)
@@ -218,11 +237,14 @@ class Run:
         self.opt = torch.optim.Adam(self.model.parameters(), cfg.outer_lr)
         if self.world > 1: self.opt = AllReduceGrads(self.opt)
         self.sampler = TaskSampler(self.train_data, cfg.ways, cfg.shots, cfg.queries, cfg.tasks, seed=cfg.seed, device=self.device)
-        self.iteration = 0
+        self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
 
     @property
     def inner(self): return dict(inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.inner_steps, first_order=self.cfg.first_order,
-                                 driver=pick_driver(self.cfg, self.device), side_by_side=self.cfg.side_by_side)
+                                 side_by_side=self.cfg.side_by_side)
+
+    @property
+    def meta_step(self): return hidra_step if self.cfg.method == 'hidra' else maml_step  # (model, batch, opt, driver=, **inner)
 
 # %% ../nbs/04_training.ipynb #14bfb8dc
 class NonFiniteLoss(FloatingPointError): pass
@@ -230,16 +252,32 @@ class NonFiniteLoss(FloatingPointError): pass
 @patch
 def step(self:Run)->dict:
     "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`."
-    step_fn = hidra_step if self.cfg.method == 'hidra' else maml_step
     batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
     if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
-    out = step_fn(self.model, batch, self.opt, **self.inner)
+    if self.driver is None: self.driver = self.choose_driver(batch)
+    out = self.meta_step(self.model, batch, self.opt, driver=self.driver, **self.inner)
     if self.world > 1: out = mean_over_processes(out)  # so every process sees the same loss, and stops together
     if not math.isfinite(out['loss']):
         raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped and its "
                             f"last checkpoint is intact; resume it with a lower --outer-lr or --inner-lr")
     self.iteration += 1
     return out
+
+@patch
+def choose_driver(self:Run, batch)->str:
+    "This session's driver: the fastest of `driver_candidates` on `batch`, timed on a copy of the model (`fastest_driver`)."
+    candidates = driver_candidates(self.cfg, self.device)
+    if len(candidates) == 1: return candidates[0]
+    model = copy.deepcopy(self.model)
+    opt = torch.optim.Adam(model.parameters(), self.cfg.outer_lr)
+    with torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
+        driver, seconds = fastest_driver(lambda d: self.meta_step(model, batch, opt, driver=d, **self.inner), candidates, device=self.device)
+    if self.world > 1:  # every process takes the same driver: the one fastest on average
+        seconds = mean_over_processes(seconds); driver = min(seconds, key=seconds.get)
+    if self.rank == 0:
+        print(f"driver: {driver}, timed on the first meta-batch: " + ', '.join(
+            f"{d} {'could not run here' if math.isinf(s) else f'{s:.2f} s'}" for d, s in seconds.items()))
+    return driver
 
 @patch
 def validate(self:Run)->float:

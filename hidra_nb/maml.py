@@ -169,8 +169,8 @@ class CompilerUnavailable(RuntimeError):
 
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
-    from torch._inductor.exc import InductorError
-    return isinstance(e, (BackendCompilerFailed, InductorError))
+    from torch._inductor import exc as inductor
+    return isinstance(e, (BackendCompilerFailed, getattr(inductor, 'InductorError', BackendCompilerFailed)))  # torch 2.6 has no InductorError
 
 def map_on_threads(fn, items:list, n_threads:int,
                    first_alone:bool=False): # finish the first item before the others start
@@ -309,20 +309,20 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
 # %% ../nbs/01_maml.ipynb #a65a2dfd
 def peak_allocated_mb(fn)->float:
     "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, above what it held when `fn` started, in MB."
+    import json, tempfile
     from torch.profiler import profile
-    from torch._C._profiler import _EventType  # the event tree is not public API: this is the one place that reads it
     # without a GPU, a CUDA build's profiler prints trace lines and a harmless 'gpuGetDeviceCount failed' error;
     # its log level is read when it first starts, and a level the user set is kept
     if not torch.cuda.is_available(): os.environ.setdefault('KINETO_LOG_LEVEL', '6')
     with profile(profile_memory=True) as prof: fn()
-    allocations, events = [], list(prof.profiler.kineto_results.experimental_event_tree())
-    while events:
-        e = events.pop(); events.extend(e.children)
-        if e.tag == _EventType.Allocation: allocations.append((e.start_time_ns, e.extra_fields))
-    if not allocations: return 0.
-    first = min(allocations, key=lambda a: a[0])[1]
-    held_before = first.total_allocated - first.alloc_size  # the running total counts tensors made before `fn` too
-    return (max(a.total_allocated for _, a in allocations) - held_before) / 2**20
+    with tempfile.TemporaryDirectory() as folder:  # the trace file is the profiler's public record of each allocation
+        prof.export_chrome_trace(f'{folder}/trace.json')
+        with open(f'{folder}/trace.json') as f: events = json.load(f)['traceEvents']
+    cpu = sorted((e for e in events if e.get('name') == '[memory]' and e['args'].get('Device Type') == 0), key=lambda e: e['ts'])
+    if not cpu: return 0.
+    first = cpu[0]['args']
+    held_before = first['Total Allocated'] - first['Bytes']  # the running total counts tensors made before `fn` too
+    return (max(e['args']['Total Allocated'] for e in cpu) - held_before) / 2**20
 
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):

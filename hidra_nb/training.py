@@ -276,7 +276,7 @@ def choose_driver(self:Run, batch)->str:
         seconds = mean_over_processes(seconds); driver = min(seconds, key=seconds.get)
     if self.rank == 0:
         print(f"driver: {driver}, timed on the first meta-batch: " + ', '.join(
-            f"{d} {'could not run here' if math.isinf(s) else f'{s:.2f} s'}" for d, s in seconds.items()))
+            f"{d} {'could not run here' if math.isinf(s) else f'{s:.3g} s'}" for d, s in seconds.items()))
     return driver
 
 @patch

@@ -20,13 +20,13 @@ one-at-a-time` times it against the compiled driver one task at a time: it shows
 `--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
 memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it).
 """
-import argparse, statistics, time
+import argparse, statistics
 from functools import partial
 import torch
 from unittest import mock
 import hidra_nb.maml
 from hidra_nb.maml import task_meta_grad
-from hidra_nb.training import keep_freed_memory, pick_device
+from hidra_nb.training import keep_freed_memory, pick_device, timed
 from maml_bench import as_hidra, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
@@ -79,13 +79,12 @@ def main():
     elif args.against == 'inductor-layout': other = with_inductor_layout(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # a GPU runs behind the Python that queues its work
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)
     for name in impls: run(name)  # warm-up
     times = {name: [] for name in impls}
     for i in range(args.pairs):
         for name in (list(impls) if i % 2 else list(impls)[::-1]):
-            sync(); t = time.perf_counter(); run(name); sync(); times[name].append(time.perf_counter() - t)
+            times[name].append(timed(partial(run, name), device))
     memory = {name: meta_iteration_gb(partial(run, name), device) for name in impls}
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks

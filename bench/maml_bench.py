@@ -17,7 +17,7 @@ rounds, the implementations in turn (median). Every process first lets glibc kee
 of each timed meta-iteration are counted. Memory is measured twice: the process's peak, and what one more
 meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, gc, json, os, platform, resource, statistics, subprocess, sys, time
+import argparse, csv, gc, json, os, platform, resource, statistics, subprocess, sys
 from functools import partial
 from pathlib import Path
 import torch
@@ -197,6 +197,7 @@ def meta_iteration_gb(step, dev)->float:
 
 def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml', malloc='kept'):
     "Run in a fresh process: seconds per meta-iteration (Adam step included), peak memory and page faults."
+    from hidra_nb.training import timed
     if malloc == 'kept':
         from hidra_nb.training import keep_freed_memory
         keep_freed_memory()  # what `hidra_nb train` does, for every implementation alike
@@ -207,7 +208,6 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     batch = make_batch(ds, ways, tasks, dev)
     del ds
-    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     impl = impls_of(method)[impl_name]
     def step():
@@ -217,7 +217,7 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     times, faults = [], []
     warm_up = repeats > 1 or impl_name in COMPILES  # skipped where one timed iteration is all we can afford, unless it compiles
     for _ in range(repeats + warm_up):
-        f = page_faults(); sync(); t = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t); faults.append(page_faults() - f)
+        f = page_faults(); times.append(timed(step, dev)); faults.append(page_faults() - f)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
     iteration = meta_iteration_gb(step, dev)  # after the timing: it hands freed memory back, and the next iteration faults it in again
     return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak,

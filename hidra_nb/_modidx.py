@@ -208,4 +208,5 @@ d = { 'settings': { 'branch': 'main',
                                    'hidra_nb.training.process_group_backend': ( 'training.html#process_group_backend',
                                                                                 'hidra_nb/training.py'),
                                    'hidra_nb.training.shard': ('training.html#shard', 'hidra_nb/training.py'),
+                                   'hidra_nb.training.timed': ('training.html#timed', 'hidra_nb/training.py'),
                                    'hidra_nb.training.world_size': ('training.html#world_size', 'hidra_nb/training.py')}}}

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
-           'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
-           'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard', 'AllReduceGrads',
-           'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
+           'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
+           'load_checkpoint', 'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
+           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, sys, time
@@ -114,18 +114,21 @@ def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
     return ('compiled', 'loop') if cfg.iters >= COMPILE_PAYS_OFF else ('loop',)  # only a long run repays the compile
 
 # %% ../nbs/04_training.ipynb #d7c0a1e2
+def timed(fn, device:torch.device=torch.device('cpu'))->float:
+    "Seconds `fn()` takes on `device`: on a GPU, from its queued work done to `fn`'s done (a GPU runs behind the Python that queues its work)."
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    sync(); start = time.perf_counter(); fn(); sync()
+    return time.perf_counter() - start
+
 def fastest_driver(step, # step(driver): one meta-iteration on that driver
                    drivers:tuple, repeats:int=2, device:torch.device=torch.device('cpu'))->tuple: # (the fastest, its seconds by driver)
     "The driver whose meta-iteration `step(driver)` takes least time: each runs once to warm up (and compile), then best of `repeats`."
     if len(drivers) == 1: return drivers[0], {}
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)  # a GPU runs behind the Python that queues its work
     seconds, error = {}, None
     for driver in drivers:
         try:
-            step(driver); times = []
-            for _ in range(repeats):
-                sync(); start = time.perf_counter(); step(driver); sync(); times.append(time.perf_counter() - start)
-            seconds[driver] = min(times)
+            step(driver)
+            seconds[driver] = min(timed(lambda: step(driver), device) for _ in range(repeats))
         except (CompilerUnavailable, torch.OutOfMemoryError) as e:  # no C++ compiler here; vmap's graphs too large for the GPU
             seconds[driver], error = math.inf, e.with_traceback(None)  # its traceback would hold the failed try's tensors
         if device.type == 'cuda': torch.cuda.empty_cache()  # the next driver starts with what this one held handed back

@@ -268,12 +268,12 @@ def checkout_commit()->str:
 
 def write_csv(path:Path, rows, meta:dict):
     "The rows, each with the run's `meta`, as a CSV at `path`, written whole or not at all."
+    from hidra_nb.data import write_atomic
     if not rows: return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix('.tmp')
-    with open(tmp, 'w', newline='') as f:
+    def write(f):
         w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
-    os.replace(tmp, path)
+    write_atomic(path, write, 'w')
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "

@@ -7,7 +7,7 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
            'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'time_sampler', 'data_root', 'cache_dir',
-           'writable', 'cache_places', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
+           'writable', 'cache_places', 'write_atomic', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
            'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
            'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
            'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet', 'load_dataset']
@@ -355,19 +355,24 @@ def cache_places(data_dir:Path, name:str)->list:
     return [Path(data_dir) / f'{name}.pt', cache_dir() / f'{name}-{tag}.pt']
 
 # %% ../nbs/03_data.ipynb #cdd955f4
-def save_atomic(obj, path:Path):
-    "`torch.save` into a temporary file beside `path`, then rename it: readers never see half a file."
+def write_atomic(path:Path, write, # write(f): fills the open temporary file
+                 mode:str='wb'): # 'wb', or 'w' for text (newlines written as given)
+    "Fill a temporary file beside `path` with `write`, then rename it over `path`: readers never see half a file."
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
     try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
+        with os.fdopen(fd, mode, **({} if 'b' in mode else dict(newline=''))) as f:
+            write(f)
             f.flush(); os.fsync(f.fileno())
         umask = os.umask(0); os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; a cache is as readable as any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+
+def save_atomic(obj, path:Path):
+    "`torch.save` into a temporary file beside `path`, then rename it: readers never see half a file."
+    write_atomic(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/03_data.ipynb #c0136bf6
 def cached(build, # () -> dict of tensors, strings, numbers: what to cache

@@ -19,7 +19,7 @@ from torch import nn
 from .backbone import Conv4
 from .maml import DRIVERS, CompilerUnavailable, check_rate, check_whole_number, checked_side_by_side, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
-from .data import load_dataset, parse_ways, save_atomic, TaskSampler
+from .data import load_dataset, parse_ways, save_atomic, write_atomic, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -381,8 +381,7 @@ def _metrics_upto(path:Path, iteration:int):
         n = rows.index(None)
         raise ValueError(f"{path}, line {n + 1}, is not a metrics row ({lines[n][:60]!r}): mend or delete that line, then resume")
     lines = [l for l, r in zip(lines, rows) if r['iter'] <= iteration]
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(''.join(l + '\n' for l in lines)); os.replace(tmp, path)
+    write_atomic(path, lambda f: f.write(''.join(l + '\n' for l in lines)), 'w')
 
 # %% ../nbs/04_training.ipynb #fd8784dd
 @patch

@@ -72,7 +72,7 @@ def scaled_backward(model:nn.Module, weight:float, backward)->dict:
 
 # %% ../nbs/02_core.ipynb #ef7c6968
 def hidra_backward(model:Hidra, batch, **inner)->dict:
-    "Algorithm 1, lines 6-18, for tasks of one C: their mean meta-gradient into `.grad`, the master's as its rows' mean."
+    "Algorithm 1, lines 7-20 in gradient form, for tasks of one C: their mean meta-gradient into `.grad`, the master's as its rows' mean."
     if not isinstance(model, Hidra): raise TypeError(
         f"HIDRA's step needs a `Hidra` model (a backbone and a master neuron), got {type(model).__name__}: wrap the backbone "
         "as Hidra(backbone, n_features), or use maml_step for a model with a fixed output layer")
@@ -89,7 +89,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                first_order:bool=False, # drop the second-order terms of the meta-gradient
                driver:str='auto', # one of `DRIVERS` (see `meta_backward`)
                side_by_side:int=1)->dict: # tasks at once: the compiled driver on a CPU (see `meta_backward`)
-    "One HIDRA meta-iteration (Algorithm 1, lines 6-20); returns the mean query `loss` and `acc` after adaptation."
+    "One HIDRA meta-iteration (Algorithm 1, lines 7-20); returns the mean query `loss` and `acc` after adaptation."
     groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
     n_tasks = sum(len(g[0]) for g in groups)
     share = [len(g[0]) / n_tasks for g in groups]  # each group's fraction of the tasks

@@ -636,7 +636,7 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
     check_split('miniimagenet', 'ravi', split, MINI_SPLITS)
     root = Path(root).expanduser() if root is not None else (data_root() or cache_dir()) / 'miniimagenet'
     t, listing = time.perf_counter(), miniimagenet_listing(root, split, splits_dir)
-    stamp = hashlib.sha1(repr([1, size, check_counts, {c: [p.name for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()
+    stamp = hashlib.sha1(repr([1, size, check_counts, {c: [source_stamp(p) for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()
     d, where, hit = cached(lambda: dict(images=read_miniimagenet(listing, size, check_counts, split)), stamp,
                            cache_places(root, f'miniimagenet{size}-{split}'), refresh)
     ds = FewShotDataset(d['images'], list(listing), dict(dataset='miniimagenet', split=split, scheme='ravi', split_seed=None),

@@ -10,8 +10,8 @@ import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import (TrainConfig, PRESETS, NonFiniteLoss, end_distributed, keep_freed_memory, load_split, make_config, make_model,
-                       open_run, pick_device)
+from .training import (TrainConfig, PRESETS, NonFiniteLoss, config_for, end_distributed, keep_freed_memory, load_split, make_config,
+                               make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
 from .maml import check_whole_number
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
@@ -26,7 +26,7 @@ _HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimage
              ways="classes a task: 5, a range 2-10 (drawn per meta-batch) or a list 2,5,8", shots="K, support examples a class",
              mixed_ways="HIDRA with several N: draw N for every task, so one meta-batch mixes them",
              queries="Q, query examples a class", tasks="T, tasks a meta-batch", iters="meta-iterations in all",
-             inner_lr="alpha, the inner SGD step", inner_steps="inner steps during training", test_inner_steps="inner steps at validation",
+             inner_lr="alpha, the inner SGD step", inner_steps="inner steps during training", test_inner_steps="inner steps at validation, and eval's default",
              outer_lr="Adam's learning rate", first_order="drop second-order terms", hidden="Conv4 filters",
              seed="model and task-stream seed", split_seed="data split seed (Omniglot's 1200/423 characters)",
              val_classes="Omniglot: training characters held out for validation (0: none)",
@@ -43,7 +43,7 @@ def _add_train_args(p):
         if f.type is bool: p.add_argument(flag, action='store_true', default=None, help=_HELP[f.name])
         else: p.add_argument(flag, type=str if f.name in ('ways', 'data_root') else f.type, default=None,
                              help=f"{_HELP[f.name]} (default: {_default_text(f)})")
-    p.add_argument('--out', required=True, help="run folder; training resumes when it holds a checkpoint")
+    p.add_argument('--out', required=True, help="run folder; training resumes when it holds a checkpoint, and options left out keep its settings")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
 
 # %% ../nbs/06_cli.ipynb #0533488a
@@ -69,9 +69,8 @@ def make_parser()->argparse.ArgumentParser:
 # %% ../nbs/06_cli.ipynb #5e984d81
 def train(args):
     "`hidra_nb train`: open (or resume) the run folder and meta-train to `--iters`."
-    overrides = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if f.name != 'dataset'}
-    cfg = make_config(args.dataset or 'glyphs', **overrides)
-    run = open_run(args.out, cfg)
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
+    run = open_run(args.out, config_for(args.out, given))  # resuming, what is not given is the run's own
     if run.iteration >= run.cfg.iters: print(f"{args.out} is already at iteration {run.iteration}: nothing to train up to --iters {run.cfg.iters}; give a larger --iters to go on")
     elif run.iteration: print(f"resuming {args.out} at iteration {run.iteration} of {run.cfg.iters}")
     run.fit(progress=not args.quiet)

@@ -397,8 +397,9 @@ def cached(build, # () -> dict of tensors, strings, numbers: what to cache
 
 # %% ../nbs/03_data.ipynb #dde1deb8
 OMNIGLOT_SETS = {'images_background': (30, 964), 'images_evaluation': (20, 659)}  # alphabets, characters; 20 drawings each
-OMNIGLOT_FIX = ("Put images_background and images_evaluation (folders or zips) there, pass root=, "
-                "set HIDRA_DATA to a folder that holds omniglot/, or pass download=True to fetch them with torchvision.")
+OMNIGLOT_FIX = ("Put images_background and images_evaluation (folders or zips) there, pass root= (--data-root on the command "
+                "line), set HIDRA_DATA to a folder that holds omniglot/, or fetch them once with torchvision: "
+                "python -c 'from hidra_nb.data import find_omniglot; find_omniglot(download=True)'.")
 
 def omniglot_sources(folder:Path)->dict: # set name -> folder or zip, empty if none
     "The Omniglot sets found in `folder` or in the subfolders torchvision and `shared/data` use; a folder wins over a zip."
@@ -588,7 +589,7 @@ MINI_HELP = ("MiniImageNet is never downloaded here: its images fall under Image
              "https://github.com/twitter/meta-learning-lstm), and lay them out as either\n"
              "  {root}/images/*.jpg with train.csv, val.csv, test.csv in {root} or in splits_dir, or\n"
              "  {root}/train|val|test/<wnid>/*.jpg (one folder a class),\n"
-             "then pass root= or set HIDRA_DATA to a folder that holds miniimagenet/.")
+             "then pass root= (--data-root on the command line) or set HIDRA_DATA to a folder that holds miniimagenet/.")
 
 # %% ../nbs/03_data.ipynb #ae227396
 def _images_in(folder:Path)->list:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from .maml import accuracy_by_step
 from .core import Hidra, first_step_for, initial_params
-from .data import parse_ways, TaskSampler
+from .data import parse_ways, write_atomic, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -58,8 +58,8 @@ def write_results(results:dict, # initialisation name -> rows from `evaluate`
                   path:Path):
     "Write the rows of every initialisation to one CSV file, with an `init` column."
     rows = [{'init': name, **r} for name, rs in results.items() for r in rs]
-    with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    write_atomic(path, write, mode='w')  # a reader, or an interrupted eval, never meets half a file
 
 def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`, numbers as numbers."
@@ -73,7 +73,7 @@ def format_table(rows:list)->str:
     "A text table: one line per N, one column per number of inner steps, mean accuracy +/- 95% interval in %."
     steps = sorted({r['step'] for r in rows})
     cell = {(r['N'], r['step']): f"{100 * r['acc']:6.2f} +/- {100 * r['ci95']:4.2f}" for r in rows}
-    lines = [f"{'N':>3}  " + '  '.join(f"{f'{s} steps':>15}" for s in steps)]
+    lines = [f"{'N':>3}  " + '  '.join(f"{f'{s} step' + 's' * (s != 1):>15}" for s in steps)]
     lines += [f"{n:>3}  " + '  '.join(f"{cell[n, s]:>15}" for s in steps) for n in sorted({r['N'] for r in rows})]
     return '\n'.join(lines)
 
@@ -91,7 +91,7 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     return ax
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
-def load_initialisation(run_dir:Path, device='cpu')->tuple: # (model, TrainConfig)
+def load_initialisation(run_dir:Path, device='cpu')->tuple: # (model, TrainConfig, the run's test split)
     "The model and configuration saved in a run folder's checkpoint, read as data."
     sd = load_checkpoint(Path(run_dir) / 'checkpoint.pt')
     cfg = TrainConfig(**sd['config'])

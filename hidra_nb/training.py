@@ -6,7 +6,8 @@
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
            'load_checkpoint', 'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
-           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'plot_metrics', 'LivePlot']
+           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'config_for', 'plot_metrics',
+           'LivePlot']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, sys, time
@@ -262,7 +263,8 @@ def step(self:Run)->dict:
     if self.world > 1: out = mean_over_processes(out)  # so every process sees the same loss, and stops together
     if not math.isfinite(out['loss']):
         raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped and its "
-                            f"last checkpoint is intact; resume it with a lower --outer-lr or --inner-lr")
+                            f"last checkpoint is intact. Resumed, it would take the same steps again: start a new run (another "
+                            f"--out) with a lower --outer-lr or --inner-lr")
     self.iteration += 1
     return out
 
@@ -284,11 +286,12 @@ def choose_driver(self:Run, batch)->str:
 
 @patch
 def validate(self:Run)->float:
-    "Mean query accuracy after `test_inner_steps` on the same held-out tasks every time."
+    "Mean query accuracy after `test_inner_steps` on the same `val_tasks` held-out tasks every time."
     sampler = TaskSampler(self.val_data, self.cfg.ways, self.cfg.shots, self.cfg.queries, tasks=10, seed=10_000 + self.cfg.seed, device=self.device)
-    accs = [adapted_accuracy(self.model, sampler.sample(), inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.test_inner_steps)
-            for _ in range(max(1, math.ceil(self.cfg.val_tasks / 10)))]
-    return sum(accs) / len(accs)
+    sizes = [min(10, self.cfg.val_tasks - first) for first in range(0, self.cfg.val_tasks, 10)]  # batches of 10 tasks, then the rest
+    accs = [adapted_accuracy(self.model, sampler.batch(i, tasks=n), inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.test_inner_steps)
+            for i, n in enumerate(sizes)]
+    return sum(a * n for a, n in zip(accs, sizes)) / self.cfg.val_tasks
 
 # %% ../nbs/04_training.ipynb #4d602365
 @patch
@@ -322,18 +325,29 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
         run = Run(cfg, out)  # first, so that what this machine cannot run (a missing GPU, missing data) leaves no folder
         out.mkdir(parents=True, exist_ok=True)
-        if int(os.environ.get('RANK', 0)) == 0: (out / 'config.json').write_text(json.dumps(asdict(cfg), indent=2))
+        _write_config(out, cfg)
         return run
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
     if cfg is not None:
         clash = {k: (v, getattr(stored, k)) for k, v in asdict(cfg).items() if k not in PER_SESSION and v != getattr(stored, k)}
-        if clash: raise ValueError(f"{out} holds a run with other settings ({', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items())}); "
-                                   f"use another --out, or the stored settings")
+        if clash: raise ValueError(f"{out} holds a run with other settings ({', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items())}): "
+                                   f"leave those options out (or give the stored values) to continue it, or use another --out for a new run")
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     run = Run(stored, out)
     run.load_state_dict(sd)
+    _write_config(out, stored)  # this session's iters, device, ...
     return run
+
+def _write_config(out:Path, cfg:TrainConfig):
+    if int(os.environ.get('RANK', 0)) == 0: write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')
+
+def config_for(out:Path, # a run folder, new or holding a checkpoint
+               given:dict)->TrainConfig: # the settings a user gave, by `TrainConfig` field
+    "The configuration to open `out` with: the stored run's with the `given` settings over it; for a new run, the preset's."
+    ckpt_path = Path(out) / 'checkpoint.pt'
+    settings = {**(load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}), **given}
+    return make_config(settings.pop('dataset', 'glyphs'), **settings)
 
 @patch
 def save(self:Run):

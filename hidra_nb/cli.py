@@ -10,7 +10,7 @@ import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import (TrainConfig, PRESETS, NonFiniteLoss, config_for, end_distributed, keep_freed_memory, load_split, make_config,
+from .training import (TrainConfig, PRESETS, NonFiniteLoss, SettingsClash, TrainingStopped, config_for, end_distributed, keep_freed_memory, load_split, make_config,
                                make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
 from .maml import check_whole_number
@@ -54,12 +54,13 @@ def make_parser()->argparse.ArgumentParser:
     _add_train_args(sub.add_parser('train', help="meta-train HIDRA or MAML into a run folder (resumes)", description="Meta-train HIDRA or MAML; resumes a run folder that holds a checkpoint."))
     p = sub.add_parser('eval', help="evaluate a run's initialisation on new tasks for every N", description="Evaluate a run folder's initialisation: accuracy after 0..S inner steps on new test tasks for every N, with 95% intervals.")
     p.add_argument('run', help="run folder written by `hidra_nb train`")
-    p.add_argument('--ways', default='2-15', help="the N to evaluate (default 2-15; a MAML run only at its own N)")
+    p.add_argument('--ways', default=None, help="the N to evaluate (default: 2-15 for HIDRA, a MAML run's own N)")
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
     p.add_argument('--seed', type=int, default=0, help="test-task seed (default 0)")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
+    p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
     p.add_argument('--tasks', type=int, default=50, help="test tasks for every N (default 50)")
@@ -79,9 +80,10 @@ def train(args):
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
-    model, cfg, test_data = load_initialisation(args.run, pick_device(args.device))
+    model, cfg, test_data = load_initialisation(args.run, pick_device(args.device), args.data_root)
     steps = cfg.test_inner_steps if args.steps is None else args.steps
-    rows = evaluate(model, test_data, args.ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
+    ways = args.ways or (cfg.ways if cfg.method == 'maml' else '2-15')
+    rows = evaluate(model, test_data, ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
     report({f"{cfg.method} {cfg.ways}": rows}, Path(args.run), plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
@@ -102,7 +104,8 @@ def demo(args):
     start = time.time()
     torch.manual_seed(cfg.seed)
     untrained = make_model(cfg, load_split('glyphs', 'train').image_shape)  # the same seed: the run's starting point
-    run = open_run(args.out, cfg)
+    try: run = open_run(args.out, cfg)
+    except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's: give the demo another --out ({e})") from e
     run.fit()
     print(f"meta-trained {run.iteration} iterations in {time.time() - start:.0f} s")
     model, cfg, test_data = load_initialisation(args.out, run.device)
@@ -120,6 +123,9 @@ def main(argv=None):
     try: dict(train=train, eval=eval_run, demo=demo)[args.command](args)
     except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
         sys.exit(f"hidra_nb {args.command}: error: {e}")
+    except KeyboardInterrupt as e:  # Ctrl-C: `TrainingStopped` says where the run stopped; before training, nothing to say
+        print(f"\nhidra_nb {args.command}: {e if isinstance(e, TrainingStopped) else 'interrupted'}", file=sys.stderr)
+        sys.exit(130)
 
 # `python -m hidra_nb.cli`, which `torchrun -m` runs; a notebook running this chapter is `__main__` too, but not cli.py
 if __name__ == '__main__' and Path(sys.argv[0]).name == 'cli.py': main()

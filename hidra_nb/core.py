@@ -107,6 +107,8 @@ def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task'
           *, inner_lr:float, inner_steps:int)->dict: # the adapted parameters, detached from the model
     "Fine-tune a copy of the initialisation to one task of any number of classes (Algorithm 1's inner loop)."
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
+    if y_support.dim() != 1: raise ValueError(f"adapt takes one task: y_support must be (examples,), got shape {tuple(y_support.shape)}; "
+                                              "for a meta-batch, adapt to each task in turn")
     n_classes = check_batch((x_support[None], y_support[None], x_support[None], y_support[None]))
     start = {k: v.detach() for k, v in replicate_master(self, n_classes).items()}
     with torch.no_grad():  # torch.func.grad still differentiates inside; nothing is kept for a meta-gradient

@@ -41,8 +41,9 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     check_ways_for(model, ways)
     device = device or next(model.parameters()).device
     rows, first_step = [], first_step_for(model)
-    for n in ways:
-        sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
+    # every N's sampler first: an N the data cannot serve stops the evaluation before it starts, not after hours
+    samplers = {n: TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device) for n in ways}
+    for n, sampler in samplers.items():
         accs = []
         while len(accs) < n_tasks:
             batch = sampler.sample()
@@ -91,11 +92,12 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     return ax
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
-def load_initialisation(run_dir:Path, device='cpu')->tuple: # (model, TrainConfig, the run's test split)
+def load_initialisation(run_dir:Path, device='cpu',
+                        data_root:str=None)->tuple: # (model, TrainConfig, the run's test split); `data_root`: where the data is now, if it moved
     "The model and configuration saved in a run folder's checkpoint, read as data."
     sd = load_checkpoint(Path(run_dir) / 'checkpoint.pt')
     cfg = TrainConfig(**sd['config'])
-    test_data = load_split(cfg.dataset, 'test', cfg.data_root, cfg.split_seed, cfg.val_classes)
+    test_data = load_split(cfg.dataset, 'test', data_root or cfg.data_root, cfg.split_seed, cfg.val_classes)
     model = make_model(cfg, test_data.image_shape)
     model.load_state_dict(sd['model'])
     return model.to(device), cfg, test_data

@@ -63,6 +63,8 @@ def check_batch(batch)->int: # C, the number of classes of every task
         if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
         if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}")
     for name, x, y in (('support', xs, ys), ('query', xq, yq)):
+        if not x.is_floating_point():
+            _fail(f"x_{name} must hold float inputs, got {x.dtype}: convert (and normalise) them first, e.g. FewShotDataset.normalise")
         if x.shape[:2] != y.shape: _fail(f"x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} disagree on (T, examples)")
     if xs.shape[0] != xq.shape[0] or xs.shape[2:] != xq.shape[2:]:
         _fail(f"support {tuple(xs.shape)} and query {tuple(xq.shape)} must have the same T and example shape")
@@ -72,7 +74,8 @@ def check_batch(batch)->int: # C, the number of classes of every task
     counts = F.one_hot(ys, n_classes).sum(1)  # (T, C)
     if (counts == 0).any():
         t, c = (counts == 0).nonzero()[0].tolist()
-        _fail(f"task {t}'s support set has no example of class {c}: every task needs all classes 0..{n_classes-1}")
+        _fail(f"task {t}'s support set has no example of class {c}: every task needs all classes 0..{n_classes-1} "
+              f"(labels are class numbers 0..C-1; the largest label here, {n_classes - 1}, makes C={n_classes})")
     if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
     return n_classes
 

@@ -6,11 +6,12 @@
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
            'load_checkpoint', 'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
-           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'open_run', 'config_for', 'plot_metrics',
-           'LivePlot']
+           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'SettingsClash', 'open_run', 'config_for',
+           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import copy, ctypes, ctypes.util, json, math, os, platform, sys, time
+import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
+from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
 from pathlib import Path
@@ -262,8 +263,8 @@ def step(self:Run)->dict:
     out = self.meta_step(self.model, batch, self.opt, driver=self.driver, **self.inner)
     if self.world > 1: out = mean_over_processes(out)  # so every process sees the same loss, and stops together
     if not math.isfinite(out['loss']):
-        raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped and its "
-                            f"last checkpoint is intact. Resumed, it would take the same steps again: start a new run (another "
+        raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped, and its "
+                            f"folder keeps its last checkpoint, if it had one. Resumed, it would take the same steps again: start a new run (another "
                             f"--out) with a lower --outer-lr or --inner-lr")
     self.iteration += 1
     return out
@@ -315,11 +316,15 @@ def load_state_dict(self:Run, sd:dict):
     self.iteration = sd['iteration']
 
 # %% ../nbs/04_training.ipynb #a1987d37
-PER_SESSION = ('iters', 'device', 'data_root', 'side_by_side')  # what resuming may change: how long, and where and how it runs
+# what resuming may change: how long, where and how it runs (the drivers agree to rounding), and its bookkeeping
+PER_SESSION = ('iters', 'device', 'data_root', 'driver', 'side_by_side', 'val_every', 'ckpt_every')
+
+class SettingsClash(ValueError): "A run folder holds a run whose settings differ from those asked for."
 
 def open_run(out:Path, cfg:TrainConfig=None)->Run:
     "The run in folder `out`: resumed from its checkpoint if it has one, else a new run of `cfg`."
     out = Path(out)
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out} is a file, and a run needs a folder: give another --out")
     ckpt_path = out / 'checkpoint.pt'
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
@@ -331,7 +336,7 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     stored = TrainConfig(**sd['config'])
     if cfg is not None:
         clash = {k: (v, getattr(stored, k)) for k, v in asdict(cfg).items() if k not in PER_SESSION and v != getattr(stored, k)}
-        if clash: raise ValueError(f"{out} holds a run with other settings ({', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items())}): "
+        if clash: raise SettingsClash(f"{out} holds a run with other settings ({', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items())}): "
                                    f"leave those options out (or give the stored values) to continue it, or use another --out for a new run")
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     run = Run(stored, out)
@@ -397,6 +402,30 @@ def _metrics_upto(path:Path, iteration:int):
     lines = [l for l, r in zip(lines, rows) if r['iter'] <= iteration]
     write_atomic(path, lambda f: f.write(''.join(l + '\n' for l in lines)), 'w')
 
+# %% ../nbs/04_training.ipynb #c0f1a9e5
+class TrainingStopped(KeyboardInterrupt):
+    "Training stopped when asked (Ctrl-C, SIGTERM) after a whole meta-iteration, the run saved."
+
+@contextmanager
+def stop_requests():
+    "Within: a first Ctrl-C or SIGTERM is noted rather than raised, and the yielded `asked()` turns True; a second Ctrl-C raises."
+    asked = []
+    def note(signum, frame):
+        if asked: raise KeyboardInterrupt  # asked twice: stop now, whatever is lost
+        asked.append(signum)
+        print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
+        yield lambda: False; return
+    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield lambda: bool(asked)
+    finally:
+        for s, handler in previous.items(): signal.signal(s, handler)
+
+@patch
+def stopping(self:Run, asked:bool)->bool:
+    "Whether to stop after this iteration: under torchrun, every process stops if any was asked to."
+    return mean_over_processes(dict(stop=float(asked)))['stop'] > 0 if self.world > 1 else asked
+
 # %% ../nbs/04_training.ipynb #fd8784dd
 @patch
 def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
@@ -412,16 +441,22 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     plot = LivePlot(max(1, (cfg.iters - self.iteration) // 50)) if progress and notebook else None
     validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
     start = time.time()
-    while self.iteration < cfg.iters:
-        row = {'iter': self.iteration + 1, **self.step()}
-        if validating and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.iters): row['val_acc'] = self.validate()
-        row['time'] = round(time.time() - start, 3)
-        rows.append(row)
-        if metrics:
-            with open(metrics, 'a') as f: f.write(json.dumps(row) + '\n')
-        if self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
-        bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ('loss', 'acc', 'val_acc')}, refresh=False); bar.update(1)
-        if plot: plot.update(rows)
+    with stop_requests() as asked:
+        while self.iteration < cfg.iters:
+            row = {'iter': self.iteration + 1, **self.step()}
+            if validating and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.iters): row['val_acc'] = self.validate()
+            row['time'] = round(time.time() - start, 3)
+            rows.append(row)
+            if metrics:
+                with open(metrics, 'a') as f: f.write(json.dumps(row) + '\n')
+            stop = self.stopping(asked())
+            if stop or self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
+            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ('loss', 'acc', 'val_acc')}, refresh=False); bar.update(1)
+            if plot: plot.update(rows)
+            if stop and self.iteration < cfg.iters:
+                bar.close()
+                raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
+                    f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
     bar.close()
     if plot: plot.update(rows, force=True)
     return rows

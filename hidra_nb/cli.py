@@ -6,7 +6,7 @@
 __all__ = ['make_parser', 'train', 'eval_run', 'report', 'demo', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, sys, time
+import argparse, os, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
@@ -124,7 +124,8 @@ def main(argv=None):
     except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
         sys.exit(f"hidra_nb {args.command}: error: {e}")
     except KeyboardInterrupt as e:  # Ctrl-C: `TrainingStopped` says where the run stopped; before training, nothing to say
-        print(f"\nhidra_nb {args.command}: {e if isinstance(e, TrainingStopped) else 'interrupted'}", file=sys.stderr)
+        if int(os.environ.get('RANK', 0)) == 0:
+            print(f"\nhidra_nb {args.command}: {e if isinstance(e, TrainingStopped) else 'interrupted'}", file=sys.stderr)
         sys.exit(130)
 
 # `python -m hidra_nb.cli`, which `torchrun -m` runs; a notebook running this chapter is `__main__` too, but not cli.py

@@ -413,7 +413,8 @@ def stop_requests():
     def note(signum, frame):
         if asked: raise KeyboardInterrupt  # asked twice: stop now, whatever is lost
         asked.append(signum)
-        print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
+        if int(os.environ.get('RANK', 0)) == 0:  # under torchrun, one process speaks for all
+            print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
         yield lambda: False; return
     previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -80,12 +80,13 @@ def train(args):
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
-    model, cfg, test_data = load_initialisation(args.run, pick_device(args.device), args.data_root)
+    run = Path(args.run).parent if Path(args.run).is_file() else Path(args.run)  # the folder, or its checkpoint.pt
+    model, cfg, test_data = load_initialisation(run, pick_device(args.device), args.data_root)
     steps = cfg.test_inner_steps if args.steps is None else args.steps
     ways = args.ways or (cfg.ways if cfg.method == 'maml' else '2-15')
     rows = evaluate(model, test_data, ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
-    report({f"{cfg.method} {cfg.ways}": rows}, Path(args.run), plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
+    report({f"{cfg.method} {cfg.ways}": rows}, run, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
 def report(results:dict, out:Path, plot_steps:list):
     "Print each initialisation's table, write them all to out/eval.csv and accuracy against N to out/eval.png."

@@ -168,7 +168,10 @@ def load_checkpoint(path:Path)->dict:
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {str(e)[:200]})")
+    except Exception as e:
+        said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line says what failed; the rest is advice for code it would run
+        raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
+                         "another file; restore it, or train into another --out") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(f"{path} is not a hidra_nb checkpoint")
     return ckpt
 

@@ -10,10 +10,10 @@ import argparse, os, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import (TrainConfig, PRESETS, NonFiniteLoss, SettingsClash, TrainingStopped, config_for, end_distributed, keep_freed_memory, load_split, make_config,
+from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, keep_freed_memory, load_split, make_config,
                                make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
-from .maml import check_whole_number
+from .maml import NonFiniteLoss, check_whole_number
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from fastcore.basics import patch
 from torch.func import functional_call
-from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, check_whole_number, logits, meta_backward
+from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, check_whole_number, logits, meta_backward, step_if_finite
 
 # %% ../nbs/02_core.ipynb #786fa83e
 class Hidra(nn.Module):
@@ -97,8 +97,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
     outs = [scaled_backward(model, w, lambda: hidra_backward(model, g, inner_lr=inner_lr, inner_steps=inner_steps,
                                                              first_order=first_order, driver=driver, side_by_side=side_by_side))
             for g, w in zip(groups, share)]
-    opt.step()
-    return {k: sum(w * o[k].item() for w, o in zip(share, outs)) for k in ('loss', 'acc')}
+    return step_if_finite(opt, {k: sum(w * o[k].item() for w, o in zip(share, outs)) for k in ('loss', 'acc')})
 
 # %% ../nbs/02_core.ipynb #3472396d
 @patch

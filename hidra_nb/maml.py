@@ -9,8 +9,8 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', '
            'CompilerUnavailable', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
            'compiled_meta_backward', 'apply_step', 'pull_back_step', 'recomputed_task_meta_grad',
            'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
-           'checked_side_by_side', 'meta_backward', 'peak_allocated_mb', 'check_outputs', 'maml_step',
-           'accuracy_by_step']
+           'checked_side_by_side', 'meta_backward', 'peak_allocated_mb', 'check_outputs', 'NonFiniteLoss',
+           'step_if_finite', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -336,6 +336,18 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
               f"serves only the N it was trained for (HIDRA's master neuron serves any N)")
 
 # %% ../nbs/01_maml.ipynb #d7735abb
+class NonFiniteLoss(FloatingPointError):
+    "The mean query loss of a meta-batch was not finite: the optimiser's step was not taken."
+
+def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbers
+    "Take the optimiser's step unless the meta-batch's mean query loss in `out` is NaN or infinite, which would spoil every weight."
+    out = {k: float(v) for k, v in out.items()}
+    if not math.isfinite(out['loss']): raise NonFiniteLoss(
+        f"the mean query loss became {out['loss']}: the step was not taken, so the model is as it was. Lower the inner or the "
+        "outer learning rate, or look for NaN or inf in the inputs")
+    opt.step()
+    return out
+
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
@@ -348,8 +360,7 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
     out = meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes,
                         inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
                         side_by_side=side_by_side)
-    opt.step()
-    return {k: v.item() for k, v in out.items()}
+    return step_if_finite(opt, out)
 
 # %% ../nbs/01_maml.ipynb #130df266
 def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict

@@ -6,8 +6,8 @@
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
            'load_checkpoint', 'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
-           'AllReduceGrads', 'mean_over_processes', 'Run', 'NonFiniteLoss', 'SettingsClash', 'open_run', 'config_for',
-           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
+           'AllReduceGrads', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for', 'plot_metrics',
+           'LivePlot', 'TrainingStopped', 'stop_requests']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4
-from .maml import DRIVERS, CompilerUnavailable, check_rate, check_whole_number, checked_side_by_side, maml_step
+from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, check_whole_number, checked_side_by_side, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
 from .data import load_dataset, parse_ways, save_atomic, write_atomic, TaskSampler
 from functools import lru_cache
@@ -255,20 +255,17 @@ class Run:
     def meta_step(self): return hidra_step if self.cfg.method == 'hidra' else maml_step  # (model, batch, opt, driver=, **inner)
 
 # %% ../nbs/04_training.ipynb #14bfb8dc
-class NonFiniteLoss(FloatingPointError): pass
-
 @patch
 def step(self:Run)->dict:
     "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`."
     batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
     if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
     if self.driver is None: self.driver = self.choose_driver(batch)
-    out = self.meta_step(self.model, batch, self.opt, driver=self.driver, **self.inner)
-    if self.world > 1: out = mean_over_processes(out)  # so every process sees the same loss, and stops together
-    if not math.isfinite(out['loss']):
-        raise NonFiniteLoss(f"the query loss became {out['loss']} at iteration {self.iteration + 1}: the run stopped, and its "
-                            f"folder keeps its last checkpoint, if it had one. Resumed, it would take the same steps again: start a new run (another "
-                            f"--out) with a lower --outer-lr or --inner-lr")
+    try: out = self.meta_step(self.model, batch, self.opt, driver=self.driver, **self.inner)
+    except NonFiniteLoss as e: raise NonFiniteLoss(
+        f"at iteration {self.iteration + 1}, {e}. The run stopped, and its folder keeps its last checkpoint, if it had one. "
+        "Resumed, it would take the same steps again: start a new run (another --out) with a lower --outer-lr or --inner-lr") from None
+    if self.world > 1: out = mean_over_processes(out)  # so every process reports the same loss
     self.iteration += 1
     return out
 

@@ -6,12 +6,12 @@
 __all__ = ['make_parser', 'train', 'eval_run', 'report', 'demo', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, os, sys, time
+import argparse, sys, time
 from dataclasses import fields
 from pathlib import Path
 import torch
-from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, keep_freed_memory, load_split, make_config,
-                               make_model, open_run, pick_device)
+from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
+                               keep_freed_memory, load_split, make_config, make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
 from .maml import NonFiniteLoss, check_whole_number
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
@@ -125,7 +125,7 @@ def main(argv=None):
     except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
         sys.exit(f"hidra_nb {args.command}: error: {e}")
     except KeyboardInterrupt as e:  # Ctrl-C: `TrainingStopped` says where the run stopped; before training, nothing to say
-        if int(os.environ.get('RANK', 0)) == 0:
+        if first_process():
             print(f"\nhidra_nb {args.command}: {e if isinstance(e, TrainingStopped) else 'interrupted'}", file=sys.stderr)
         sys.exit(130)
 

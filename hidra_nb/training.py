@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
-           'load_checkpoint', 'world_size', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
-           'AllReduceGrads', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for', 'plot_metrics',
-           'LivePlot', 'TrainingStopped', 'stop_requests']
+           'load_checkpoint', 'world_size', 'first_process', 'process_group_backend', 'init_distributed',
+           'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash',
+           'open_run', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -180,6 +180,10 @@ def world_size()->int:
     "How many processes `torchrun` started for this run: 1 without torchrun."
     return int(os.environ.get('WORLD_SIZE', 1))
 
+def first_process()->bool:
+    "Whether this process writes and reports for the run: rank 0 under `torchrun`, the only process without it."
+    return int(os.environ.get('RANK', 0)) == 0
+
 def process_group_backend(device:torch.device)->str:
     "The backend that all-reduces gradients held on `device`: NCCL for GPUs, gloo for CPUs."
     return 'nccl' if device.type == 'cuda' else 'gloo'
@@ -224,9 +228,13 @@ class AllReduceGrads:
     def state_dict(self): return self.opt.state_dict()
     def load_state_dict(self, sd): self.opt.load_state_dict(sd)
 
+def reduce_device()->torch.device:
+    "Where a tensor must be for the process group to all-reduce it: this process's GPU under NCCL, which takes no CPU tensors."
+    return torch.device('cuda' if dist.get_backend() == 'nccl' else 'cpu')
+
 def mean_over_processes(metrics:dict)->dict:
     "The mean of each number over the processes, the same in every process."
-    t = torch.tensor([metrics[k] for k in metrics], dtype=torch.float64)
+    t = torch.tensor([metrics[k] for k in metrics], dtype=torch.float64, device=reduce_device())
     dist.all_reduce(t)
     return dict(zip(metrics, (t / dist.get_world_size()).tolist()))
 
@@ -345,7 +353,7 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     return run
 
 def _write_config(out:Path, cfg:TrainConfig):
-    if int(os.environ.get('RANK', 0)) == 0: write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')
+    if first_process(): write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')
 
 def config_for(out:Path, # a run folder, new or holding a checkpoint
                given:dict)->TrainConfig: # the settings a user gave, by `TrainConfig` field
@@ -413,7 +421,7 @@ def stop_requests():
     def note(signum, frame):
         if asked: raise KeyboardInterrupt  # asked twice: stop now, whatever is lost
         asked.append(signum)
-        if int(os.environ.get('RANK', 0)) == 0:  # under torchrun, one process speaks for all
+        if first_process():  # under torchrun, one process speaks for all
             print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
         yield lambda: False; return

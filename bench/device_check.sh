@@ -24,16 +24,19 @@ mkdir -p "$OUT"
 LOG="$OUT/device_check.log"
 export PYTHONUNBUFFERED=1 MPLBACKEND=Agg PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 if compgen -G '.whl/*.whl' >/dev/null; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/hidra_site .whl/*.whl &&
-    export PYTHONPATH="$PYTHONPATH:/tmp/hidra_site"
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/hidra_site .whl/*.whl 2>&1 |
+    tee -a "$LOG" && export PYTHONPATH="$PYTHONPATH:/tmp/hidra_site"
 fi
 RUNS=$(mktemp -d)  # run folders of steps 3 and 4; nothing of the repository's is written
+trap 'rm -rf "$RUNS"' EXIT  # also when the lease ends the script early
+FAILED=0
 
 step() {  # step NAME SECONDS COMMAND...: run it under a time limit, its output into the log as it comes
   local name=$1 limit=$2 start=$SECONDS rc; shift 2
   echo "== $name (limit ${limit} s): $*" | tee -a "$LOG"
   timeout "$limit" "$@" 2>&1 | tee -a "$LOG"; rc=$?
   echo "== $name: exit $rc after $((SECONDS - start)) s$([ $rc = 124 ] && echo ', stopped at its limit')" | tee -a "$LOG"
+  [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
 }
 ab() { step "ours against the plain loop: $*" 120 python3 bench/interleaved_ab.py --device "$DEVICE" --tasks "$TASKS" --pairs "$PAIRS" "$@"; }
 
@@ -50,5 +53,5 @@ step "resume to 40" 90 "${train[@]}" --iters 40
 step "benchmark, headline rows" 300 python3 bench/maml_bench.py --device "$DEVICE" --quick --rounds 1 --results-dir "$OUT" \
   --impls hidra_nb 'plain loop' higher
 ab --method maml --driver compiled
-rm -rf "$RUNS"
-echo "the log: $LOG" | tee -a "$LOG"
+echo "$FAILED step(s) failed or stopped at their limit; the log: $LOG" | tee -a "$LOG"
+exit "$FAILED"

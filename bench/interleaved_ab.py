@@ -25,9 +25,9 @@ from functools import partial
 import torch
 from unittest import mock
 import hidra_nb.maml
-from hidra_nb.maml import task_meta_grad
+from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, task_meta_grad
 from hidra_nb.training import keep_freed_memory, pick_device, timed
-from maml_bench import as_hidra, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
+from maml_bench import as_hidra, at_least_one, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
@@ -41,8 +41,8 @@ def machine(device:torch.device)->str:
     return torch.cuda.get_device_name(device) if device.type == 'cuda' else torch.backends.cpu.get_cpu_capability()
 
 def with_inductor_layout(impl):
-    "`impl` with the compiled task built on Inductor's defaults, channels-last activations included."
-    compiled = torch.compile(task_meta_grad)
+    "`impl` with the compiled task on Inductor's own layout choice (channels-last activations), our other options kept."
+    compiled = torch.compile(task_meta_grad, options={**CPU_COMPILE_OPTIONS, 'layout_optimization': True})  # the one difference from ours
     def run(*args, **kwargs):
         with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
     return run
@@ -54,12 +54,12 @@ def main():
     p.add_argument('--method', default='maml', choices=('maml', 'hidra'))
     p.add_argument('--steps', type=int, default=1, help="inner steps")
     p.add_argument('--first-order', action='store_true')
-    p.add_argument('--tasks', type=int, default=8, help="tasks a meta-batch")
-    p.add_argument('--pairs', type=int, default=6, help="timed calls of each implementation")
+    p.add_argument('--tasks', type=at_least_one, default=8, help="tasks a meta-batch")
+    p.add_argument('--pairs', type=at_least_one, default=6, help="timed calls of each implementation")
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
-    p.add_argument('--driver', default=None, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
+    p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
     p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, ours compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
@@ -68,8 +68,10 @@ def main():
     except ValueError as e: p.error(str(e))
     if args.malloc == 'kept': keep_freed_memory()
     torch.manual_seed(0)
-    model, batch = (miniimagenet_workload(args.method, args.tasks, device) if args.images == 'miniimagenet' else
-                    (make_model(5, method=args.method).to(device), make_batch(load_images()[0], 5, args.tasks, device)))
+    if args.images == 'miniimagenet': (model, batch), images = miniimagenet_workload(args.method, args.tasks, device), 'miniimagenet'
+    else:  # Omniglot where the data is, else the built-in glyphs: the line printed says which
+        ds, images = load_images()
+        model, batch = make_model(5, method=args.method).to(device), make_batch(ds, 5, args.tasks, device)
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against == 'plain': other = plain_loop if args.method == 'maml' else as_hidra(plain_loop)
     elif args.driver not in (None, 'compiled'):
@@ -89,7 +91,7 @@ def main():
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
     other_name = AGAINST[args.against]
-    print(f"{machine(device)}, {args.images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
+    print(f"{machine(device)}, {images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
           f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}; "
           f"a meta-iteration's memory: ours {memory['ours']:.3f} GB, {other_name} {memory['other']:.3f} GB")

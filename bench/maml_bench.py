@@ -17,7 +17,7 @@ rounds, the implementations in turn (median). Every process first lets glibc kee
 of each timed meta-iteration are counted. Memory is measured twice: the process's peak, and what one more
 meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, gc, json, os, platform, resource, statistics, subprocess, sys
+import argparse, csv, gc, json, math, os, platform, resource, statistics, subprocess, sys
 from functools import partial
 from pathlib import Path
 import torch
@@ -117,8 +117,15 @@ HIDRA_IMPLS = {'hidra_nb': ours_hidra, **on_each_driver(ours_hidra),
                'plain loop': as_hidra(plain_loop), 'higher': as_hidra(with_higher), 'learn2learn': as_hidra(with_learn2learn)}
 def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 
+OPTIONAL = {'higher': 'higher', 'learn2learn': 'learn2learn'}  # implementation -> the package it needs
+
+def at_least_one(text:str)->int:
+    "An argparse type: a whole number >= 1."
+    if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"needs a whole number >= 1, got {text!r}")
+    return int(text)
+
 def available(name)->bool:
-    mod = {'higher': 'higher', 'learn2learn': 'learn2learn'}.get(name)
+    mod = OPTIONAL.get(name)
     if mod is None: return True
     try: __import__(mod); return True
     except Exception: return False
@@ -126,11 +133,9 @@ def available(name)->bool:
 # ---- workload ----
 
 def make_model(ways, hidden=64, method='maml', image_shape=(1, 28, 28)):
-    from hidra_nb.backbone import Conv4
-    from hidra_nb.core import Hidra
-    backbone = Conv4(image_shape[0], hidden)
-    n_features = backbone.n_features(image_shape)
-    return Hidra(backbone, n_features) if method == 'hidra' else nn.Sequential(backbone, nn.Linear(n_features, ways))
+    "The library's Conv4 model (`hidra_nb.training.make_model`): with a master neuron for HIDRA, an N-way output layer for MAML."
+    from hidra_nb.training import make_config, make_model as library_model
+    return library_model(make_config(method=method, ways=str(ways), hidden=hidden), image_shape)
 
 def load_images():
     "Omniglot's training characters when ../shared/data has them, else the built-in glyphs (same 1x28x28 shape)."
@@ -154,13 +159,14 @@ def gradient_check(ds, device='cpu', names=None)->float:
             grads = {}
             for name, impl in impls_of(method).items():
                 if name != 'plain loop' and names is not None and name not in names: continue
-                if not available(name) or name in ON_GPU_ONLY | ON_CPU_ONLY: continue  # the drivers agree: tested in the MAML chapter
+                if not available(name) or name in (ON_CPU_ONLY if torch.device(device).type == 'cuda' else ON_GPU_ONLY): continue  # not timed there
                 torch.manual_seed(0)
                 model = make_model(5, hidden=8, method=method).double().to(device)
                 impl(model, batch, 0.4, 2, first_order)
                 grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
             for name, g in grads.items():
                 diff = (g - grads['plain loop']).abs().max().item()
+                if not math.isfinite(diff): diff = math.inf  # a NaN on either side is a failure, which max() alone would pass over
                 print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:27s} max |difference| from the plain loop: {diff:.1e}")
                 worst = max(worst, diff)
     return worst
@@ -210,12 +216,14 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     del ds
     if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
     impl = impls_of(method)[impl_name]
+    if impl_name in OPTIONAL: __import__(OPTIONAL[impl_name])  # importing it (2 s and 0.2 GB for learn2learn) is not part of a meta-iteration
     def step():
         opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
     reset_peak_rss()  # the peak counts from here: the data and model are loaded, the meta-iterations are to come
     before = rss_gb('VmRSS')
     times, faults = [], []
-    warm_up = repeats > 1 or impl_name in COMPILES  # skipped where one timed iteration is all we can afford, unless it compiles
+    # skipped where one timed iteration is all we can afford, unless it compiles; on a GPU the first call also sets CUDA up
+    warm_up = repeats > 1 or impl_name in COMPILES or dev.type == 'cuda'
     for _ in range(repeats + warm_up):
         f = page_faults(); times.append(timed(step, dev)); faults.append(page_faults() - f)
     peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
@@ -244,6 +252,7 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept',
         many_steps = setting['steps'] > 1 and setting['order'] == 2
         names = [name for name in impls if name in impls_of(method) and (headline or name not in HEADLINE_ONLY)
                  and (many_steps or name not in MANY_STEPS_ONLY)]
+        if not names: continue  # none of the implementations asked for runs at this setting
         n_rounds, n_repeats = (1, 1) if heavy else (rounds, repeats)
         runs = {name: [] for name in names}
         for i in range(n_rounds):  # the machine's speed drifts over minutes: interleave, so that drift hits all alike
@@ -295,8 +304,8 @@ def main():
     p.add_argument('--device', default='cpu')
     p.add_argument('--quick', action='store_true', help="only the headline workload")
     p.add_argument('--memory', action='store_true', help="only MAML at 5 and 10 second-order inner steps: memory against steps")
-    p.add_argument('--repeats', type=int, default=3, help="timed meta-iterations (median) after one warm-up")
-    p.add_argument('--rounds', type=int, default=3, help="fresh processes per light setting and implementation, in turn (median)")
+    p.add_argument('--repeats', type=at_least_one, default=3, help="timed meta-iterations (median) after one warm-up")
+    p.add_argument('--rounds', type=at_least_one, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'),
                    help="'kept': glibc keeps freed memory, as `hidra_nb train` sets it (keep_freed_memory); 'default': glibc's defaults")
     p.add_argument('--impls', nargs='+', metavar='NAME', help="time only these implementations, quoted where a name has spaces "

@@ -57,4 +57,6 @@ def main():
             print(f"layer {layer}: {channels_in:2d} -> 64 channels at {size:2d}x{size:<2d}        {images:3d}   {fwd:15.1f}   {bwd:16.1f}")
 
 if __name__ == '__main__':
+    import argparse
+    argparse.ArgumentParser(description=__doc__.split('\n')[0], epilog="It takes no options: set OMP_NUM_THREADS to time fewer threads.").parse_args()
     main()

@@ -9,15 +9,16 @@ meta-gradient is computed (`peak_allocated_mb`, from the profiler's allocation e
 (Conv4-64, Omniglot 5-way 5-shot 15-query, inner learning rate 0.4). Then it takes the recompute drivers apart: the
 peak of each of their three pieces (run a step, pull back through a step, the query gradient) as they are and
 compiled, and what eager PyTorch keeps from the query set's forward pass for the backward one. The compiled drivers
-compile on a warm-up call first. Prints a table and writes bench/results/tensor-peaks.csv.
+compile on a warm-up call first. Prints a table and writes tensor-peaks.csv to `--results-dir` (default bench/results,
+where a run of only some drivers or steps would replace the committed table: give such a run another folder).
 """
-import argparse, csv, platform, subprocess
+import argparse, platform
 from pathlib import Path
 import torch
 import torch.nn.functional as F
-from hidra_nb.maml import RECOMPUTE_PIECES, compiled_recompute_pieces, inner_steps_for, peak_allocated_mb
+from hidra_nb.maml import DRIVERS, RECOMPUTE_PIECES, compiled_recompute_pieces, inner_steps_for, peak_allocated_mb
 from hidra_nb.training import keep_freed_memory
-from maml_bench import load_images, make_batch, make_model, ours
+from maml_bench import checkout_commit, load_images, make_batch, make_model, ours, write_csv
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,7 +60,8 @@ def saved_for_backward_mb(model, x, y)->float:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--steps', type=int, nargs='+', default=[1, 5, 10], help="inner steps, second order")
-    p.add_argument('--drivers', nargs='+', default=['loop', 'compiled', 'recompute', 'compiled-recompute'])
+    p.add_argument('--drivers', nargs='+', default=['loop', 'compiled', 'recompute', 'compiled-recompute'], choices=DRIVERS[1:])
+    p.add_argument('--results-dir', type=Path, default=HERE / 'results', help="where tensor-peaks.csv goes (default: bench/results)")
     args = p.parse_args()
     keep_freed_memory()
     torch.manual_seed(0)
@@ -68,13 +70,11 @@ def main():
     rows.append(dict(what='saved by the query forward, eager', driver='loop', steps=None,
                      peak_mb=saved_for_backward_mb(model, batch[2][0], batch[3][0])))
     for r in rows: print(f"{r['what']:36s} {r['driver']:20s} {r['steps'] or '':>3} steps  {r['peak_mb']:7.1f} MB")
-    commit = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()
     meta = dict(torch=torch.__version__, cpu=platform.processor() or platform.machine(),
-                cpu_capability=torch.backends.cpu.get_cpu_capability(), commit=commit)
-    out = HERE / 'results' / 'tensor-peaks.csv'
-    with open(out, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=[*rows[0], *meta]); w.writeheader(); w.writerows({**r, **meta} for r in rows)
-    print(f"wrote {out.relative_to(HERE.parent)}")
+                cpu_capability=torch.backends.cpu.get_cpu_capability(), commit=checkout_commit())
+    out = args.results_dir / 'tensor-peaks.csv'
+    write_csv(out, rows, meta)
+    print(f"wrote {out}")
 
 if __name__ == '__main__':
     main()

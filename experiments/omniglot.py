@@ -74,11 +74,11 @@ def git_commit(script:str='omniglot.py')->str:
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
 def write_csv_atomic(rows:list, path:Path):
+    "`rows` as a CSV at `path`, written whole or not at all (`hidra_nb.data.write_atomic`)."
+    from hidra_nb.data import write_atomic
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    with open(tmp, 'w', newline='') as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    os.replace(tmp, path)
+    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    write_atomic(path, write, 'w')
 
 def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
     from hidra_nb.training import make_config, open_run
@@ -87,15 +87,19 @@ def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, sec
                       split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
                       device=args.device)
     out = HERE / 'runs' / scale_name / job.name
-    run = open_run(out, cfg)
+    return out, fit_timed(open_run(out, cfg), out)
+
+def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
+    "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
+    from hidra_nb.data import write_atomic
     start, cpu_start = time.time(), time.process_time()
     run.fit(progress=False)
     spent = dict(seconds=time.time() - start, cpu_seconds=time.process_time() - cpu_start)
-    log = out / 'train_seconds.json'  # summed over every call that trained this run (resumes included)
+    log = out / 'train_seconds.json'
     before = json.loads(log.read_text()) if log.exists() else {}
     total = {k: before.get(k, 0.) + v for k, v in spent.items()}
-    tmp = log.with_name(log.name + '.tmp'); tmp.write_text(json.dumps(total)); os.replace(tmp, log)
-    return out, total
+    write_atomic(log, lambda f: f.write(json.dumps(total)), 'w')
+    return total
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str)->list:
     from hidra_nb.evaluation import evaluate, load_initialisation, transplant_neuron

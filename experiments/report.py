@@ -162,4 +162,7 @@ def main(scale:str='cpu'):
           f"evaluation {sum(float(r['eval_s']) for r in jobs.values()) / 3600:.2f} h wall (one thread a job)")
 
 if __name__ == '__main__':
-    main(*sys.argv[1:2])
+    import argparse
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('scale', nargs='?', default='cpu', help="the results folder under experiments/results (default cpu)")
+    main(p.parse_args().scale)

@@ -17,7 +17,7 @@ rounds, the implementations in turn (median). Every process first lets glibc kee
 of each timed meta-iteration are counted. Memory is measured twice: the process's peak, and what one more
 meta-iteration takes above what the process holds once its freed memory is handed back (`meta_iteration_gb`). `higher` and learn2learn are optional: see bench/README.md.
 """
-import argparse, csv, gc, json, math, os, platform, resource, statistics, subprocess, sys
+import argparse, gc, json, math, os, platform, resource, statistics, subprocess, sys
 from functools import partial
 from pathlib import Path
 import torch
@@ -276,13 +276,9 @@ def checkout_commit()->str:
     return described or os.environ.get('BENCH_COMMIT', 'unknown')
 
 def write_csv(path:Path, rows, meta:dict):
-    "The rows, each with the run's `meta`, as a CSV at `path`, written whole or not at all."
-    from hidra_nb.data import write_atomic
-    if not rows: return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    def write(f):
-        w = csv.DictWriter(f, fieldnames=list(rows[0]) + list(meta)); w.writeheader(); w.writerows({**r, **meta} for r in rows)
-    write_atomic(path, write, 'w')
+    "The rows, each with the run's `meta`, as a CSV at `path`, written whole or not at all (`hidra_nb.data.write_csv`)."
+    from hidra_nb import data
+    if rows: data.write_csv(path, [{**r, **meta} for r in rows])
 
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "

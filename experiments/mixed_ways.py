@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 from hidra_nb.training import make_config, open_run
 from hidra_nb.evaluation import evaluate, load_initialisation
-from omniglot import fit_timed, git_commit, write_csv_atomic
+from hidra_nb.data import write_csv
+from omniglot import fit_timed, git_commit
 
 HERE = Path(__file__).resolve().parent
 
@@ -29,7 +30,7 @@ def main(iters=300, eval_tasks=100):
                              train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, command='python experiments/mixed_ways.py'))
         print(f"N drawn {rows[-1]['n_drawn']}: {iters} meta-iterations in {wall:.0f} s ({cpu:.0f} s CPU)", flush=True)
     path = HERE / 'results' / 'mixed_ways.csv'
-    write_csv_atomic(rows, path)
+    write_csv(path, rows)
     for step in (1, 3):
         print(f"\nquery accuracy (%) after {step} step(s), N = 2..10")
         for how in ('per meta-batch', 'per task'):

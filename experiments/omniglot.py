@@ -11,7 +11,7 @@ Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (chec
 where it stopped), evaluates it on the same test tasks as every other job, and writes `results/<scale>/<job>.csv`
 with the command, seeds, git commit and wall times. Jobs whose CSV exists are skipped: rerunning resumes.
 """
-import argparse, csv, json, math, os, subprocess, sys, time
+import argparse, json, math, os, subprocess, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 
@@ -73,13 +73,6 @@ def git_commit(script:str='omniglot.py')->str:
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
-def write_csv_atomic(rows:list, path:Path):
-    "`rows` as a CSV at `path`, written whole or not at all (`hidra_nb.data.write_atomic`)."
-    from hidra_nb.data import write_atomic
-    path.parent.mkdir(parents=True, exist_ok=True)
-    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    write_atomic(path, write, 'w')
-
 def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
     from hidra_nb.training import make_config, open_run
     cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
@@ -116,6 +109,7 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str)->list:
     return rows
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
+    from hidra_nb.data import write_csv
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
     if path.exists(): print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
     print(f"{job.name}: training", flush=True)
@@ -128,7 +122,7 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
                 seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
                 eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
                 commit=git_commit(), command=' '.join(['python', 'experiments/omniglot.py', *sys.argv[1:]]))
-    write_csv_atomic([{**meta, **r} for r in rows], path)
+    write_csv(path, [{**meta, **r} for r in rows])
     print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
 
 def assign(jobs:list, scale:Scale, workers:int)->list: # list of job lists, balanced by estimated cost

@@ -4,7 +4,7 @@
 """
 import csv, sys
 from pathlib import Path
-from omniglot import write_csv_atomic
+from hidra_nb.data import write_csv
 
 HERE = Path(__file__).resolve().parent
 NS = list(range(2, 11))
@@ -121,8 +121,8 @@ def plot_figure4(scale:str, path:Path):
         "Mean cosine similarity of the distinct pairs of rows."
         u = torch.nn.functional.normalize(m, dim=1); c = u @ u.T
         return ((c.sum() - c.diagonal().sum()) / (len(m) * (len(m) - 1))).item()
-    write_csv_atomic([dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{mean_cosine(w):.3f}"),
-               dict(rows='at initialisation', mean_pairwise_cosine=f"{mean_cosine(w0):.3f}")], path.with_suffix('.csv'))
+    write_csv(path.with_suffix('.csv'), [dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{mean_cosine(w):.3f}"),
+                                         dict(rows='at initialisation', mean_pairwise_cosine=f"{mean_cosine(w0):.3f}")])
     fig, ax = plt.subplots(figsize=(7, 2.2))
     plot_head(w, ax=ax, title='MAML 10-way output layer: rows = output neurons, columns = the 64 features')
     plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
@@ -151,12 +151,12 @@ def main(scale:str='cpu'):
     out = HERE / 'results' / scale
     t2 = table2(rows)
     if t2:
-        write_csv_atomic(t2, out / 'table2.csv'); (out / 'table2.md').write_text(markdown(t2)); plot_table2(rows, out / 'table2.png')
+        write_csv(out / 'table2.csv', t2); (out / 'table2.md').write_text(markdown(t2)); plot_table2(rows, out / 'table2.png')
         print(f"wrote {out / 'table2.csv'}, table2.md, table2.png")
     if (f3 := plot_figure3(rows, out / 'figure3.png')):
         print(f"figure 3: all rows {f3['full']:.2f}%, mean of the transplanted {f3['mean_transplanted']:.2f}%, {f3['better']} of 10 above")
     if plot_figure4(scale, out / 'figure4.png'): print(f"wrote {out / 'figure4.png'}")
-    if (rb := robustness(rows, out / 'robustness.png')): write_csv_atomic(rb, out / 'robustness.csv'); print(f"wrote {out / 'robustness.csv'}, robustness.png")
+    if (rb := robustness(rows, out / 'robustness.png')): write_csv(out / 'robustness.csv', rb); print(f"wrote {out / 'robustness.csv'}, robustness.png")
     jobs = {r['init']: r for r in rows}
     print(f"{len(jobs)} jobs; training {sum(float(r['train_s']) for r in jobs.values()) / 3600:.2f} h wall, "
           f"evaluation {sum(float(r['eval_s']) for r in jobs.values()) / 3600:.2f} h wall (one thread a job)")

@@ -7,10 +7,11 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
            'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'time_sampler', 'data_root', 'cache_dir',
-           'writable', 'cache_places', 'write_atomic', 'save_atomic', 'cached', 'omniglot_sources', 'download_omniglot',
-           'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
-           'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
-           'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet', 'load_dataset']
+           'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached', 'omniglot_sources',
+           'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image',
+           'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split',
+           'with_rotations', 'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet',
+           'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -373,6 +374,12 @@ def write_atomic(path:Path, write, # write(f): fills the open temporary file
 def save_atomic(obj, path:Path):
     "`torch.save` into a temporary file beside `path`, then rename it: readers never see half a file."
     write_atomic(path, lambda f: torch.save(obj, f))
+
+def write_csv(path:Path, rows:list): # dicts with the same keys, in the first one's order
+    "`rows` as a CSV file at `path`, its folder made if need be, written whole or not at all (`write_atomic`)."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    write_atomic(path, write, 'w')
 
 # %% ../nbs/03_data.ipynb #c0136bf6
 def cached(build, # () -> dict of tensors, strings, numbers: what to cache

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from .maml import accuracy_by_step
 from .core import Hidra, first_step_for, initial_params
-from .data import parse_ways, write_atomic, TaskSampler
+from .data import parse_ways, write_csv, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, make_model
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -41,9 +41,11 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     check_ways_for(model, ways)
     device = device or next(model.parameters()).device
     rows, first_step = [], first_step_for(model)
-    # every N's sampler first: an N the data cannot serve stops the evaluation before it starts, not after hours
-    samplers = {n: TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device) for n in ways}
-    for n, sampler in samplers.items():
+    # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after
+    # hours; this one stays on the CPU, where it shares the dataset's images (a GPU sampler copies them)
+    TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks))
+    for n in ways:
+        sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
         accs = []
         while len(accs) < n_tasks:
             batch = sampler.sample()
@@ -58,9 +60,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
 def write_results(results:dict, # initialisation name -> rows from `evaluate`
                   path:Path):
     "Write the rows of every initialisation to one CSV file, with an `init` column."
-    rows = [{'init': name, **r} for name, rs in results.items() for r in rs]
-    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    write_atomic(path, write, mode='w')  # a reader, or an interrupted eval, never meets half a file
+    write_csv(path, [{'init': name, **r} for name, rs in results.items() for r in rs])  # whole or not at all
 
 def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`, numbers as numbers."

@@ -26,7 +26,8 @@ import torch
 from unittest import mock
 import hidra_nb.maml
 from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, task_meta_grad
-from hidra_nb.training import keep_freed_memory, pick_device, timed
+from hidra_nb.data import timed
+from hidra_nb.training import keep_freed_memory, pick_device
 from maml_bench import as_hidra, at_least_one, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):

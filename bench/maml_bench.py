@@ -71,11 +71,10 @@ def training_driver(batch)->str:
     return driver_candidates(make_config(), batch[0].device)[0]
 
 def ours(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=1):
-    "hidra_nb's `meta_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
-    from hidra_nb.maml import meta_backward, check_batch
-    driver = driver or training_driver(batch)
-    meta_backward(model, lambda C: dict(model.named_parameters()), batch, check_batch(batch), inner_lr=inner_lr, inner_steps=steps,
-                  first_order=first_order, driver=driver, side_by_side=side_by_side)
+    "hidra_nb's `maml_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
+    from hidra_nb.maml import maml_backward
+    maml_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order,
+                  driver=driver or training_driver(batch), side_by_side=side_by_side)
 
 def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     "The plain loop with batch norm written in plain tensor ops, as hidra_nb ran it before it switched to the fused kernel."
@@ -92,11 +91,9 @@ def as_hidra(maml_impl):
     """HIDRA as the paper's Algorithm 1 writes it, around a MAML implementation: copy the master into C rows of a new head,
     run one MAML meta-gradient on [backbone, rows], and give the master the rows' mean gradient (Eq. 3.7)."""
     def run(model, batch, inner_lr, steps, first_order):
+        from hidra_nb.core import copied_rows
         from hidra_nb.maml import check_batch
-        n_classes = check_batch(batch)
-        head = nn.Linear(model.master.in_features, n_classes).to(model.master.weight)
-        with torch.no_grad():
-            head.weight.copy_(model.master.weight.expand(n_classes, -1)); head.bias.copy_(model.master.bias.expand(n_classes))
+        head = copied_rows(model.master, check_batch(batch))
         maml_impl(nn.Sequential(model.backbone, head), batch, inner_lr, steps, first_order)
         for p, rows in zip(model.master.parameters(), head.parameters()): p.grad = rows.grad.mean(0, keepdim=True)
     return run
@@ -139,7 +136,7 @@ def make_model(ways, hidden=64, method='maml', image_shape=(1, 28, 28)):
 
 def load_images():
     "Omniglot's training characters when ../shared/data has them, else the built-in glyphs (same 1x28x28 shape)."
-    from hidra_nb.data import load_dataset, data_root
+    from hidra_nb.data import load_dataset
     try: return load_dataset('omniglot', 'train', split_seed=0), 'omniglot'
     except (FileNotFoundError, ValueError): return load_dataset('glyphs', 'train'), 'glyphs'
 
@@ -203,7 +200,7 @@ def meta_iteration_gb(step, dev)->float:
 
 def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='maml', malloc='kept'):
     "Run in a fresh process: seconds per meta-iteration (Adam step included), peak memory and page faults."
-    from hidra_nb.training import timed
+    from hidra_nb.data import timed
     if malloc == 'kept':
         from hidra_nb.training import keep_freed_memory
         keep_freed_memory()  # what `hidra_nb train` does, for every implementation alike

@@ -11,8 +11,8 @@ Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (chec
 where it stopped), evaluates it on the same test tasks as every other job, and writes `results/<scale>/<job>.csv`
 with the command, seeds, git commit and wall times. Jobs whose CSV exists are skipped: rerunning resumes.
 """
-import argparse, json, math, os, subprocess, sys, time
-from dataclasses import dataclass, field, asdict
+import argparse, json, os, subprocess, sys, time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +50,7 @@ class Job:
     eval_ways: str
     transplant: bool = False  # Figure 3: evaluate each output neuron copied into every row
 
-    def cost(self, scale:Scale)->float:
+    def cost(self)->float:
         "Rough relative cost (classes x filters) to balance jobs over workers."
         from hidra_nb.data import parse_ways
         n = parse_ways(self.ways); return sum(n) / len(n) * (self.hidden / 64 + 0.2)
@@ -127,8 +127,8 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
 
 def assign(jobs:list, scale:Scale, workers:int)->list: # list of job lists, balanced by estimated cost
     loads, plan = [0.] * workers, [[] for _ in range(workers)]
-    for job in sorted(jobs, key=lambda j: -j.cost(scale)):
-        i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost(scale)
+    for job in sorted(jobs, key=lambda j: -j.cost()):
+        i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost()
     return plan
 
 def main(argv=None):

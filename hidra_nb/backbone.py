@@ -57,11 +57,12 @@ class Conv4(nn.Sequential):
     "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
     def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet
                  hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
-                 n_blocks:int=4):
+                 n_blocks:int=4): # convolutional blocks, each halving H and W
         channels = [in_channels] + [hidden] * n_blocks
         super().__init__(*[conv_block(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
 
-    def n_features(self, image_size:tuple)->int: # (channels, H, W) of one image
+    def n_features(self, image_size:tuple, # (channels, H, W) of one image
+                  )->int: # F, the length of the feature vector
         "Length of the feature vector for images of `image_size`, found by running one blank image through."
         p = next(self.parameters())
         with torch.no_grad(): return self(torch.zeros(1, *image_size, dtype=p.dtype, device=p.device)).shape[1]

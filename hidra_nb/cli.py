@@ -8,6 +8,7 @@ __all__ = ['make_parser', 'train', 'eval_run', 'report', 'demo', 'main']
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, sys, time
 from dataclasses import fields
+from fastcore.docments import docments
 from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
@@ -21,18 +22,7 @@ class _Parser(argparse.ArgumentParser):
     "An argument parser whose errors are one line: what is wrong, and where to look."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-_HELP = dict(dataset="'glyphs' (built in, no download), 'omniglot' or 'miniimagenet'", data_root="folder of the data set",
-             method="'hidra' (one master neuron, any N) or 'maml' (fixed output layer, one N)",
-             ways="classes a task: 5, a range 2-10 (drawn per meta-batch) or a list 2,5,8", shots="K, support examples a class",
-             mixed_ways="HIDRA with several N: draw N for every task, so one meta-batch mixes them",
-             queries="Q, query examples a class", tasks="T, tasks a meta-batch", iters="meta-iterations in all",
-             inner_lr="alpha, the inner SGD step", inner_steps="inner steps during training", test_inner_steps="inner steps at validation, and eval's default",
-             outer_lr="Adam's learning rate", first_order="drop second-order terms", hidden="Conv4 filters",
-             seed="model and task-stream seed", split_seed="data split seed (Omniglot's 1200/423 characters)",
-             val_classes="Omniglot: training characters held out for validation (0: none)",
-             val_every="iterations between validations (0: never)", val_tasks="validation tasks", ckpt_every="iterations between checkpoints",
-             device="'auto' (GPU if present), 'cpu', 'cuda'", driver="meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled) or 'auto' (the faster of vmap and the loop on a GPU, of compiled and the loop on a CPU from 1000 iterations, timed on the first meta-batch)",
-             side_by_side="tasks at once, each on a thread of its own: the compiled driver on a CPU; 2 may be faster, at one more task's memory")
+_HELP = docments(TrainConfig)  # the options' help is the configuration's own field comments
 _DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data")  # where None means something
 
 def _default_text(f)->str: return 'from the preset' if f.name in PRESETS['glyphs'] else _DEFAULT_SAID.get(f.name, f.default)

@@ -6,7 +6,7 @@
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
-           'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'time_sampler', 'data_root', 'cache_dir',
+           'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir',
            'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached', 'omniglot_sources',
            'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image',
            'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split',
@@ -32,7 +32,7 @@ class FewShotDataset:
                  mean=(0.,), std=(1.,)): # per channel, on the [0, 1] scale: `normalise` gives (x/255 - mean) / std
         if images.dtype != torch.uint8 or images.dim() != 5:
             raise ValueError(f"images must be uint8 (classes, n, channels, H, W), got {images.dtype} {tuple(images.shape)}")
-        if len(classes) != len(images): raise ValueError(f"{len(classes)} class names for {len(images)} classes")
+        if len(classes) != len(images): raise ValueError(f"{len(classes)} class names for {len(images)} classes: give one name for each class, in the order of `images`")
         self.images, self.classes, self.mean, self.std, self.source = images, list(classes), tuple(mean), tuple(std), {}
         digest = hashlib.sha1(json.dumps(self.classes).encode()).hexdigest()[:16]
         self.info = dict(info, n_classes=len(images), n_per_class=images.shape[1], image_shape=list(images.shape[2:]),
@@ -57,7 +57,8 @@ def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, sam
 
 @patch
 def subset(self:FewShotDataset, idx, # class indices, in the order wanted
-           **info)->FewShotDataset: # entries to change in `info`
+           **info, # entries to change in `info`
+          )->FewShotDataset:
     "The dataset restricted to the classes `idx`."
     idx = torch.as_tensor(idx, dtype=torch.long)
     out = FewShotDataset(self.images[idx], [self.classes[i] for i in idx.tolist()],
@@ -280,7 +281,7 @@ def batch(self:TaskSampler, i, # batch number
 # %% ../nbs/03_data.ipynb #db511286
 @patch
 def sample(self:TaskSampler, ways:int=None)->tuple: # (x_support, y_support, x_query, y_query)
-    "The next meta-batch of the stream; `ways` overrides N for this one (evaluation does, for every N of a range)."
+    "The next meta-batch of the stream; `ways` overrides N for this one."
     out = self.batch(self.step, ways)
     self.step += 1
     return out
@@ -313,19 +314,19 @@ def state_dict(self:TaskSampler)->dict:
 def load_state_dict(self:TaskSampler, sd:dict):
     "Continue the stream saved in `sd`; fail if it was a stream of other tasks."
     other = {k: (sd.get(k), v) for k, v in self.state_dict().items() if k not in ('seed', 'step') and sd.get(k) != v}
-    if other: raise ValueError(f"the saved sampler drew other tasks (saved, here): {other}")
+    if other: raise ValueError(f"the saved sampler drew other tasks (saved, here): {other}; continue it with the settings it was saved with")
     self.seed, self.step = sd['seed'], sd['step']
 
 # %% ../nbs/03_data.ipynb #e3e8f4ba
+def timed(fn, device:torch.device=torch.device('cpu'))->float:
+    "Seconds `fn()` takes on `device`: on a GPU, from its queued work done to `fn`'s done (a GPU runs behind the Python that queues its work)."
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    sync(); start = time.perf_counter(); fn(); sync()
+    return time.perf_counter() - start
+
 def time_sampler(sampler:TaskSampler, n:int=50)->float: # milliseconds a meta-batch, median of `n`
-    "Median time to make one meta-batch, synchronising the GPU if there is one."
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        batch = sampler.sample()
-        if batch[0].is_cuda: torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    return 1000 * sorted(times)[n // 2]
+    "Median time to make one meta-batch, on the sampler's device (`timed`)."
+    return 1000 * sorted(timed(sampler.sample, sampler.device) for _ in range(n))[n // 2]
 
 # %% ../nbs/03_data.ipynb #8ed73c8a
 def data_root()->Path: # None when there is no data folder
@@ -550,7 +551,8 @@ def vinyals_split(classes:list, split:str, vinyals_dir=None)->list: # class indi
     wanted = {'/'.join(line.strip().split('/')[:2]) for line in path.read_text().splitlines() if line.strip()}
     index = {c: i for i, c in enumerate(classes)}
     if (missing := sorted(wanted - index.keys())):
-        raise ValueError(f"{len(missing)} characters of {path} are not in the data, e.g. {missing[0]}")
+        raise ValueError(f"{len(missing)} characters of {path} are not in the data, e.g. {missing[0]}: the Vinyals split needs "
+                         "all of Omniglot, images_background and images_evaluation, in the data folder")
     return sorted(index[c] for c in wanted)
 
 # %% ../nbs/03_data.ipynb #1b7a1f5f
@@ -573,7 +575,8 @@ def load_omniglot(split:str='train', # 'train', 'val' (needs `n_val` in the pape
                   n_val:int=0, # of those, held out for validation (the paper has none)
                   vinyals_dir=None, # folder of the Vinyals split files; default: `data_root()/omniglot_vinyals_splits`
                   check_counts:bool=True, # expect the official counts
-                  refresh:bool=False)->FewShotDataset: # decode again, ignoring the cache
+                  refresh:bool=False, # decode again, ignoring the cache
+                 )->FewShotDataset:
     "One split of Omniglot, 28 x 28, ink 255 on 0, classes sorted, with the split recorded in `info`."
     check_split('omniglot', scheme, split, OMNIGLOT_SPLITS)
     if scheme == 'paper' and split == 'val' and not n_val: raise ValueError(NO_VAL)  # before the data is read
@@ -628,9 +631,9 @@ def miniimagenet_listing(root:Path, split:str, splits_dir=None)->dict: # wnid ->
 def read_miniimagenet(listing:dict, size:int=84, check_counts:bool=True, split:str='')->torch.Tensor: # uint8 (C, n, 3, size, size)
     "Decode a MiniImageNet listing to one uint8 tensor; every class must have as many images (600 when `check_counts`)."
     counts = {c: len(ps) for c, ps in listing.items()}
-    if len(set(counts.values())) > 1: raise ValueError(f"MiniImageNet {split}: classes differ in size, e.g. {min(counts, key=counts.get)} has {min(counts.values())} images, others {max(counts.values())}")
+    if len(set(counts.values())) > 1: raise ValueError(f"MiniImageNet {split}: classes differ in size, e.g. {min(counts, key=counts.get)} has {min(counts.values())} images, others {max(counts.values())}: the copy looks incomplete; unpack it again")
     if check_counts and (len(listing), max(counts.values())) != (MINI_CLASSES.get(split), 600):
-        raise ValueError(f"MiniImageNet {split} has {len(listing)} classes of {max(counts.values())} images; the Ravi split has {MINI_CLASSES.get(split)} of 600: it looks incomplete")
+        raise ValueError(f"MiniImageNet {split} has {len(listing)} classes of {max(counts.values())} images; the Ravi split has {MINI_CLASSES.get(split)} of 600: it looks incomplete; unpack it again, or pass check_counts=False for a subset on purpose")
     files = [p for ps in listing.values() for p in ps]
     images = [decode_image(p.read_bytes, p, size, 'RGB') for p in files]
     return torch.from_numpy(np.stack(images)).view(len(listing), -1, 3, size, size)
@@ -657,7 +660,8 @@ def load_dataset(name:str, # 'glyphs', 'omniglot' or 'miniimagenet'
                  split:str='train', # 'train', 'val', 'test' (which exist depends on the dataset and scheme)
                  root=None, # the data folder; default: see `data_root` (glyphs need none)
                  split_seed:int=0, # seed of random splits: the glyphs drawn, Omniglot's paper split
-                 **kwargs)->FewShotDataset: # passed to `load_glyphs`, `load_omniglot` or `load_miniimagenet`
+                 **kwargs, # passed to `load_glyphs`, `load_omniglot` or `load_miniimagenet`
+                )->FewShotDataset:
     "Load one split of a dataset by name; `info` records exactly which classes it holds."
     if name == 'glyphs':
         if root is not None: raise ValueError("glyphs are drawn, not read: they take no root")

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['head_weight', 'row_similarity', 'train_with_snapshots', 'plot_heads', 'show_in', 'heads_player', 'CachedEvaluator',
-           'plot_vs_n', 'plot_adaptation', 'accuracy_explorer', 'plot_transplant', 'transplant_rows',
+           'plot_vs_n', 'plot_adaptation', 'accuracy_explorer', 'plot_transplant', 'transplant_accuracy',
            'transplant_panels', 'transplant_explorer']
 
 # %% ../nbs/07_demos.ipynb #3229bdc4
@@ -36,7 +36,8 @@ def row_similarity(w:torch.Tensor)->float: # mean pairwise cosine similarity, in
 def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
                          iters:int, # meta-iterations for each run
                          every:int=10, # iterations between snapshots of the output layers
-                         on_snapshot=None)->dict: # called with the snapshots so far, after each one
+                         on_snapshot=None, # called with the snapshots so far, after each one
+                        )->dict: # name -> the runs' output layers, one snapshot every `every` iterations
     "Meta-train runs side by side; returns `iteration`, each run's `heads` at those iterations, and each step's `history`."
     snaps = dict(iteration=[0], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
     for i in range(1, iters + 1):
@@ -74,7 +75,8 @@ def show_in(out:widgets.Output, fig):
 
 # %% ../nbs/07_demos.ipynb #f60e443d
 def heads_player(snaps:dict, # from `train_with_snapshots`
-                 interval:int=400)->widgets.VBox: # milliseconds a frame when playing
+                 interval:int=400, # milliseconds a frame when playing
+                )->widgets.VBox:
     "Play/pause and a slider over the snapshots, redrawing the output layers' heatmaps."
     n = len(snaps['iteration'])
     vmax = max(w.abs().max().item() for ws in snaps['heads'].values() for w in ws)
@@ -94,7 +96,10 @@ class CachedEvaluator:
     "Query accuracy per (initialisation, N, inner steps, inner learning rate) from `evaluate`, computed once and remembered."
     def __init__(self, models:dict, # name -> `Hidra` or MAML classifier; more may be added to `models` later
                  data, # the test split, e.g. `load_split(dataset, 'test')`
-                 n_tasks:int=10, shots:int=5, queries:int=5, seed:int=0): # passed to `evaluate`
+                 n_tasks:int=10, # tasks for each N, passed to `evaluate`
+                 shots:int=5, # passed to `evaluate`
+                 queries:int=5, # passed to `evaluate`
+                 seed:int=0): # passed to `evaluate`
         self.models, self.data, self.cache, self.misses = dict(models), data, {}, 0
         self.kw = dict(n_tasks=n_tasks, shots=shots, queries=queries, seed=seed)
 
@@ -181,9 +186,9 @@ def plot_transplant(accs:dict, # neuron k -> `evaluate` row of the model with ne
     return ax
 
 # %% ../nbs/07_demos.ipynb #33179bd2
-def transplant_rows(ev:CachedEvaluator, name:str, # a MAML initialisation in `ev.models`
+def transplant_accuracy(ev:CachedEvaluator, name:str, # a MAML initialisation in `ev.models`
                     k:int, steps:int=3, lr:float=0.4)->dict: # `evaluate`'s row after `steps` steps
-    "Accuracy of MAML initialisation `name` with its `k`-th learned neuron copied into every row."
+    "Accuracy of MAML initialisation `name` with its `k`-th learned neuron copied into every row (that model is kept in `ev.models`)."
     key = f'{name}, neuron {k}'
     if key not in ev.models: ev.models[key] = transplant_neuron(ev.models[name], k)
     return ev.rows(key, head_weight(ev.models[name]).shape[0], steps, lr)[-1]
@@ -191,7 +196,7 @@ def transplant_rows(ev:CachedEvaluator, name:str, # a MAML initialisation in `ev
 def transplant_panels(ev:CachedEvaluator, name:str, k:int, steps:int=3, lr:float=0.4):
     "Bar chart of the transplants known so far (neuron `k` computed, highlighted) beside the learned and transplanted layers."
     n = head_weight(ev.models[name]).shape[0]
-    transplant_rows(ev, name, k, steps, lr)
+    transplant_accuracy(ev, name, k, steps, lr)
     accs = {j: ev.rows(f'{name}, neuron {j}', n, steps, lr)[-1] for j in range(n) if ev.has(f'{name}, neuron {j}', n, steps, lr)}
     fig = plt.figure(figsize=(12, 3.6))
     gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.4])

@@ -92,8 +92,10 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     return ax
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
-def load_initialisation(run_dir:Path, device='cpu',
-                        data_root:str=None)->tuple: # (model, TrainConfig, the run's test split); `data_root`: where the data is now, if it moved
+def load_initialisation(run_dir:Path, # a run folder that `hidra_nb train` wrote, or its checkpoint.pt
+                        device='cpu',
+                        data_root:str=None, # where the data is now, if it moved
+                       )->tuple: # (model, TrainConfig, the run's test split)
     "The model and configuration saved in a run folder's checkpoint, read as data."
     sd = load_checkpoint(Path(run_dir) / 'checkpoint.pt')
     cfg = TrainConfig(**sd['config'])

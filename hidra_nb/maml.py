@@ -10,7 +10,7 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PI
            'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
            'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
            'compiled_recompute_meta_backward', 'checked_side_by_side', 'meta_backward', 'peak_allocated_mb',
-           'check_outputs', 'NonFiniteLoss', 'step_if_finite', 'maml_step', 'accuracy_by_step']
+           'check_outputs', 'NonFiniteLoss', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -322,9 +322,10 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   *, inner_lr:float, inner_steps:int, first_order:bool=False,
                   first_step=None, # the first inner step in closed form, where the start has one (see `adapt`)
                   driver:str='auto', # one of `DRIVERS`; 'auto' is vmap on a GPU, loop on a CPU
-                  side_by_side:int=1)->dict: # tasks at once, each on a thread of its own: the compiled driver on a CPU
+                  side_by_side:int=1, # tasks at once, each on a thread of its own: the compiled driver on a CPU
+                 )->dict: # mean query `loss` and `acc`
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
-    if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; see `compiled` above
+    if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; the compiled driver compiles first
     if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
     inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
@@ -355,7 +356,8 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
     if n_out != n_classes:
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
-              f"serves only the N it was trained for (HIDRA's master neuron serves any N)")
+              f"serves only the N it was trained for: sample tasks of {n_out} classes, or train a HIDRA model (`Hidra`, "
+              "`hidra_step`), whose master neuron serves any N")
 
 # %% ../nbs/01_maml.ipynb #d7735abb
 class NonFiniteLoss(FloatingPointError):
@@ -370,17 +372,25 @@ def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbe
     opt.step()
     return out
 
+def maml_backward(model:nn.Module, # a classifier with one output per class of the tasks in `batch`
+                  batch, # (x_support, y_support, x_query, y_query)
+                  **inner, # `meta_backward`'s settings: inner_lr, inner_steps, first_order, driver, side_by_side
+                 )->dict: # the mean query `loss` and `acc` after adaptation
+    "Eq. 2.2 for MAML: the meta-batch's mean meta-gradient into `.grad`, every task starting from the model's own parameters."
+    n_classes = check_batch(batch)
+    check_outputs(model, batch, n_classes)
+    return meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes, **inner)
+
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`
               *, inner_lr:float, inner_steps:int, first_order:bool=False,
-              driver:str='auto', side_by_side:int=1)->dict: # as in `meta_backward`
+              driver:str='auto', # as in `meta_backward`
+              side_by_side:int=1, # as in `meta_backward`
+             )->dict: # the mean query `loss` and `acc` after adaptation
     "One MAML meta-iteration in place (Eq. 2.1, 2.2); returns the mean query `loss` and `acc` after adaptation."
-    n_classes = check_batch(batch)
-    check_outputs(model, batch, n_classes)
     opt.zero_grad()
-    out = meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes,
-                        inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
+    out = maml_backward(model, batch, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
                         side_by_side=side_by_side)
     return step_if_finite(opt, out)
 

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
-           'driver_candidates', 'timed', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
-           'load_checkpoint', 'world_size', 'first_process', 'process_group_backend', 'init_distributed',
-           'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash',
-           'open_run', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
+           'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
+           'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
+           'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for',
+           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -21,37 +21,37 @@ from torch import nn
 from .backbone import Conv4
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, check_whole_number, checked_side_by_side, maml_step
 from .core import Hidra, hidra_step, adapted_accuracy
-from .data import load_dataset, parse_ways, save_atomic, write_atomic, TaskSampler
+from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
 @dataclass
 class TrainConfig:
     "Everything that defines a meta-training run."
-    dataset:str='glyphs' # 'glyphs' (built in), 'omniglot' or 'miniimagenet'
-    data_root:str=None # where the data set lives; None for glyphs or the default search
-    method:str='hidra' # 'hidra' (one master neuron) or 'maml' (a fixed output layer)
-    ways:str='5' # classes a task: "5", a range "2-10" drawn per meta-batch, or a list "2,5,8"; MAML needs one N
+    dataset:str='glyphs' # 'glyphs' (built in, no download), 'omniglot' or 'miniimagenet'
+    data_root:str=None # folder of the data set; None: glyphs need none, the others are searched for
+    method:str='hidra' # 'hidra' (one master neuron, any N) or 'maml' (a fixed output layer, one N)
+    ways:str='5' # classes a task: 5, a range 2-10 (drawn per meta-batch) or a list 2,5,8; MAML needs one N
     mixed_ways:bool=False # HIDRA with several N: draw N for every task, so one meta-batch mixes them
     shots:int=5 # K, support examples a class
     queries:int=15 # Q, query examples a class
     tasks:int=32 # T, tasks a meta-batch
     iters:int=60000 # meta-iterations in all
-    inner_lr:float=0.4 # alpha
-    inner_steps:int=1 # U during meta-training
-    test_inner_steps:int=3 # inner steps at validation and evaluation
-    outer_lr:float=1e-3 # Adam's beta
-    first_order:bool=False # drop the second-order terms
+    inner_lr:float=0.4 # alpha, the inner SGD step
+    inner_steps:int=1 # U, inner steps during meta-training
+    test_inner_steps:int=3 # inner steps at validation, and evaluation's default
+    outer_lr:float=1e-3 # beta, Adam's learning rate
+    first_order:bool=False # drop the second-order terms of the meta-gradient
     hidden:int=64 # Conv4 filters
     seed:int=0 # model initialisation and task stream
     split_seed:int=0 # the data split (Omniglot's random 1200/423 characters)
-    val_classes:int=100 # Omniglot only: training characters held out for validation (its paper split has no validation set)
+    val_classes:int=100 # Omniglot only: training characters held out for validation (0: none; the paper's split has no validation set)
     val_every:int=500 # iterations between validations (0: never)
     val_tasks:int=100 # validation tasks, the same ones every time
     ckpt_every:int=500 # iterations between checkpoints
     device:str='auto' # 'auto' (a GPU when there is one), 'cpu', 'cuda', ...
-    driver:str='auto' # meta-batch driver: one of `DRIVERS` (MAML chapter), or 'auto' (see `driver_candidates`)
-    side_by_side:int=1 # tasks at once, each on a thread of its own: the compiled driver on a CPU (MAML chapter)
+    driver:str='auto' # meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled), or 'auto' (the faster of vmap and the loop on a GPU, of compiled and the loop on a CPU for a long run, timed on the first meta-batch; see `driver_candidates`)
+    side_by_side:int=1 # tasks at once, each on a thread of its own: the compiled driver on a CPU; 2 may be faster, at one more task's memory
 
 PRESETS = {
     'omniglot': dict(hidden=64, inner_lr=0.4, inner_steps=1, test_inner_steps=3, tasks=32, outer_lr=1e-3),
@@ -68,7 +68,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     "The paper's preset for `dataset`, with any field overridden, checked."
     if dataset not in PRESETS: raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(PRESETS)}")
     known = {f.name for f in fields(TrainConfig)}
-    if unknown := set(overrides) - known: raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}")
+    if unknown := set(overrides) - known: raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}: the settings are {', '.join(sorted(known))}")
     cfg = TrainConfig(dataset=dataset, **{**PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None}})
     if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
@@ -116,12 +116,6 @@ def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
     return ('compiled', 'loop') if cfg.iters >= COMPILE_PAYS_OFF else ('loop',)  # only a long run repays the compile
 
 # %% ../nbs/04_training.ipynb #d7c0a1e2
-def timed(fn, device:torch.device=torch.device('cpu'))->float:
-    "Seconds `fn()` takes on `device`: on a GPU, from its queued work done to `fn`'s done (a GPU runs behind the Python that queues its work)."
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
-    sync(); start = time.perf_counter(); fn(); sync()
-    return time.perf_counter() - start
-
 def fastest_driver(step, # step(driver): one meta-iteration on that driver
                    drivers:tuple, repeats:int=2, device:torch.device=torch.device('cpu'))->tuple: # (the fastest, its seconds by driver)
     "The driver whose meta-iteration `step(driver)` takes least time: each runs once to warm up (and compile), then best of `repeats`."
@@ -166,13 +160,15 @@ def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_clas
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: give a run folder that `hidra_nb train --out` wrote, or its checkpoint.pt")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line says what failed; the rest is advice for code it would run
         raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
                          "another file; restore it, or train into another --out") from None
-    if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(f"{path} is not a hidra_nb checkpoint")
+    if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
+        f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): give a run folder that `hidra_nb train "
+        "--out` wrote, or its checkpoint.pt")
     return ckpt
 
 # %% ../nbs/04_training.ipynb #18b4a5e1
@@ -316,7 +312,8 @@ def state_dict(self:Run)->dict:
 def load_state_dict(self:Run, sd:dict):
     "Continue from `state_dict()`; the data split must be the one the run was trained on."
     if sd['data']['train'] != self.train_data.info:
-        raise ValueError("the checkpoint was trained on another data split than the one loaded now (different data or split seed)")
+        raise ValueError("the checkpoint was trained on another data split than the one loaded now (different data or split seed): "
+                         "resume with the data it was trained on (--data-root) and its settings, or train into another --out")
     self.model.load_state_dict(sd['model']); self.opt.load_state_dict(sd['opt']); self.sampler.load_state_dict(sd['sampler'])
     torch.set_rng_state(sd['rng']['torch'])
     if 'cuda' in sd['rng'] and torch.cuda.is_available():  # a run may resume on a machine with fewer GPUs
@@ -356,7 +353,8 @@ def _write_config(out:Path, cfg:TrainConfig):
     if first_process(): write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')
 
 def config_for(out:Path, # a run folder, new or holding a checkpoint
-               given:dict)->TrainConfig: # the settings a user gave, by `TrainConfig` field
+               given:dict, # the settings a user gave, by `TrainConfig` field
+              )->TrainConfig:
     "The configuration to open `out` with: the stored run's with the `given` settings over it; for a new run, the preset's."
     ckpt_path = Path(out) / 'checkpoint.pt'
     settings = {**(load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}), **given}

@@ -125,7 +125,7 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
     write_csv(path, [{**meta, **r} for r in rows])
     print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
 
-def assign(jobs:list, scale:Scale, workers:int)->list: # list of job lists, balanced by estimated cost
+def assign(jobs:list, workers:int)->list: # list of job lists, balanced by estimated cost
     loads, plan = [0.] * workers, [[] for _ in range(workers)]
     for job in sorted(jobs, key=lambda j: -j.cost()):
         i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost()
@@ -151,7 +151,7 @@ def main(argv=None):
     if not args.report_only:
         if args.worker is not None:  # a worker process: its share of the jobs, one thread
             import torch; torch.set_num_threads(1)
-            for job in assign(jobs, scale, args.workers)[args.worker]: run_job(job, scale, args.scale, args)
+            for job in assign(jobs, args.workers)[args.worker]: run_job(job, scale, args.scale, args)
             return
         if args.workers > 1:
             env = {**os.environ, 'OMP_NUM_THREADS': '1'}

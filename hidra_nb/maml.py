@@ -177,16 +177,17 @@ def _compiler_failed(e:Exception)->bool:
 
 RECOMPILE_LIMIT = 64  # compiled versions of one function a process may hold; torch's default is 8
 
-def _config_name(*names:str)->str: # the first of `names` that torch's Dynamo has (torch 2.6 says "cache" for "recompile")
-    return next(n for n in names if hasattr(torch._dynamo.config, n))
+def _config_name(*names:str)->str: # the first of `names` that torch's Dynamo has (older ones say "cache" for "recompile"), or None
+    return next((n for n in names if hasattr(torch._dynamo.config, n)), None)
 
 def compiled_calls():
     "A context for calling our compiled functions: room for `RECOMPILE_LIMIT` versions, and an error past it, not eager code."
     # Dynamo compiles a new version for every new shape, setting and PyTorch thread count (tasks side by side have
     # their own), and past its limit it runs the function uncompiled: slowly, and, side by side, with torch.func's
     # transforms on two threads at once, which PyTorch does not support (an internal assert, in our runs)
-    return torch._dynamo.config.patch({_config_name('recompile_limit', 'cache_size_limit'): RECOMPILE_LIMIT,
-                                       _config_name('fail_on_recompile_limit_hit', 'fail_on_cache_limit_hit'): True})
+    wanted = {_config_name('recompile_limit', 'cache_size_limit'): RECOMPILE_LIMIT,
+              _config_name('fail_on_recompile_limit_hit', 'fail_on_cache_limit_hit'): True}
+    return torch._dynamo.config.patch({k: v for k, v in wanted.items() if k is not None})
 
 def _recompile_limit_hit(e:Exception)->bool:
     from torch._dynamo import exc

@@ -167,6 +167,7 @@ def compiled_task_meta_grad(device_type:str='cpu'):
     "`task_meta_grad` under `torch.compile`, made once a process and device type."
     return compile_for(task_meta_grad, device_type)
 
+# %% ../nbs/01_maml.ipynb #8e6f9a5b
 class CompilerUnavailable(RuntimeError):
     "torch.compile could not build a compiled driver here; its uncompiled twin computes the same."
 
@@ -193,6 +194,7 @@ def _recompile_limit_hit(e:Exception)->bool:
     from torch._dynamo import exc
     return isinstance(e, getattr(exc, 'FailOnRecompileLimitHit', getattr(exc, 'FailOnCacheLimitHit', ())))
 
+# %% ../nbs/01_maml.ipynb #8e6f9a5d
 def map_on_threads(fn, items:list, n_threads:int,
                    first_alone:bool=False): # finish the first item before the others start
     "`map(fn, items)` in order; with `n_threads` > 1, on that many threads, which share PyTorch's threads between them."

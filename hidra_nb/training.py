@@ -215,6 +215,7 @@ class AllReduceGrads:
     def __init__(self, opt:torch.optim.Optimizer): self.opt = opt
     def zero_grad(self, set_to_none:bool=True): self.opt.zero_grad(set_to_none)
     def step(self):
+        "Average the gradients over the processes (a parameter without one counts as zero), then take the optimiser's step."
         params = [p for g in self.opt.param_groups for p in g['params']]
         flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params])
         dist.all_reduce(flat)
@@ -384,7 +385,9 @@ class LivePlot:
         self.every, (self.fig, self.ax) = every, plt.subplots(figsize=(5, 2.8))
         plt.close(self.fig)  # shown through the display handle only
         self.handle = display(self.fig, display_id=True)
-    def update(self, rows:list, force:bool=False):
+    def update(self, rows:list, # the metric rows so far
+               force:bool=False): # redraw even between `every`s
+        "Redraw with `rows` every `every` iterations, after a validation, or when `force`d."
         if not rows or not (force or rows[-1]['iter'] % self.every == 0 or 'val_acc' in rows[-1]): return
         self.ax.clear(); plot_metrics(rows, self.ax); self.handle.update(self.fig)
 

@@ -25,7 +25,7 @@ from functools import partial
 import torch
 from unittest import mock
 import hidra_nb.maml
-from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, task_meta_grad
+from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
 from hidra_nb.training import keep_freed_memory, pick_device
 from maml_bench import as_hidra, at_least_one, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
@@ -33,9 +33,7 @@ from maml_bench import as_hidra, at_least_one, load_images, make_batch, make_mod
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
     model = make_model(ways, 32, method, image_shape=(3, 84, 84))
-    labels = lambda k: torch.arange(ways, device=device).repeat_interleave(k).repeat(tasks, 1)
-    images = lambda k: torch.randn(tasks, ways * k, 3, 84, 84, device=device)
-    return model.to(device), (images(shots), labels(shots), images(queries), labels(queries))
+    return model.to(device), random_image_tasks(tasks, ways, shots, queries, (3, 84, 84), device=device)
 
 def machine(device:torch.device)->str:
     "What the figures belong to: the GPU's name, or the CPU's vector instructions (AVX2 and AVX-512 machines differ)."

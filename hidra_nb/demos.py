@@ -16,13 +16,12 @@ import torch.nn.functional as F
 from IPython.display import display, clear_output
 from torch import nn
 from .core import Hidra
-from .evaluation import evaluate, plot_accuracy_vs_n, plot_head, transplant_neuron
+from .evaluation import evaluate, output_layer, plot_accuracy_vs_n, plot_head, transplant_neuron
 
 # %% ../nbs/07_demos.ipynb #797ef0fd
 def head_weight(model:nn.Module)->torch.Tensor: # (rows, F), a detached copy on the CPU
     "The output layer's weights: HIDRA's master neuron (one row) or a MAML classifier's N rows."
-    w = model.master.weight if isinstance(model, Hidra) else model[-1].weight
-    return w.detach().cpu().clone()
+    return output_layer(model).weight.detach().cpu().clone()
 
 # %% ../nbs/07_demos.ipynb #c987a5e4
 def row_similarity(w:torch.Tensor)->float: # mean pairwise cosine similarity, in [-1, 1]

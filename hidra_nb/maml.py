@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks',
-           'check_whole_number', 'check_rate', 'check_batch', 'logits', 'support_loss', 'sgd_step', 'inner_steps_for',
-           'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_meta_backward', 'task_meta_grad',
-           'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'compiled_calls', 'map_on_threads',
-           'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
-           'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
-           'compiled_recompute_meta_backward', 'checked_side_by_side', 'meta_backward', 'peak_allocated_mb',
-           'check_outputs', 'NonFiniteLoss', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step']
+           'random_image_tasks', 'check_whole_number', 'check_rate', 'check_batch', 'logits', 'support_loss',
+           'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward',
+           'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
+           'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
+           'apply_step', 'pull_back_step', 'recomputed_task_meta_grad', 'recompute_meta_backward',
+           'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'checked_side_by_side', 'meta_backward',
+           'peak_allocated_mb', 'check_outputs', 'NonFiniteLoss', 'step_if_finite', 'maml_backward', 'maml_step',
+           'accuracy_by_step']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -40,6 +41,20 @@ def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
         z = centres.gather(1, y[..., None].expand(-1, -1, rank)) + 0.5 * torch.randn(*y.shape, rank, generator=generator)
         off = noise * torch.randn(*y.shape, dim, generator=generator)
         return z @ basis.T + off - off @ basis @ basis.T, y.contiguous()  # (T, C*per_class, dim)
+    return (*draw(shots), *draw(queries))
+
+# %% ../nbs/01_maml.ipynb #c2b8e4a3
+def random_image_tasks(n_tasks:int, # T, tasks in the meta-batch
+                       n_classes:int, # C, classes a task
+                       shots:int=5, # K, support examples a class
+                       queries:int=15, # Q, query examples a class
+                       image_shape:tuple=(1, 28, 28), # (channels, H, W)
+                       generator:torch.Generator=None, # draws the pixels
+                       dtype:torch.dtype=torch.float32, device=None):
+    "A meta-batch of image-shaped tasks with random pixels and balanced labels, for checks and timings."
+    def draw(per_class):
+        x = torch.randn(n_tasks, n_classes * per_class, *image_shape, generator=generator, dtype=dtype).to(device)
+        return x, torch.arange(n_classes, device=device).repeat_interleave(per_class).repeat(n_tasks, 1)
     return (*draw(shots), *draw(queries))
 
 # %% ../nbs/01_maml.ipynb #9fe3acae

@@ -7,7 +7,7 @@ __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfi
            'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
            'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
            'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for',
-           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests']
+           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -437,36 +437,55 @@ def stopping(self:Run, asked:bool)->bool:
     return mean_over_processes(dict(stop=float(asked)))['stop'] > 0 if self.world > 1 else asked
 
 # %% ../nbs/04_training.ipynb #fd8784dd
+class Progress:
+    "What a run shows while it trains: a tqdm bar with the last loss and accuracies and, in a notebook, `LivePlot`."
+    def __init__(self, total:int, # the run's last iteration
+                 done:int, # iterations already done, when resuming
+                 show:bool=True):
+        from tqdm.auto import tqdm
+        notebook = 'ipykernel' in sys.modules
+        self.bar = tqdm(total=total, initial=done, disable=not show, dynamic_ncols=True,
+                        mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a line every 30 s
+        self.plot = LivePlot(max(1, (total - done) // 50)) if show and notebook else None
+
+    def update(self, rows:list): # the metric rows so far, the last one new
+        "Show one more iteration."
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in rows[-1].items() if k in ('loss', 'acc', 'val_acc')}, refresh=False)
+        self.bar.update(1)
+        if self.plot: self.plot.update(rows)
+
+    def close(self, rows:list):
+        "Finish the bar and draw the plot with every row."
+        self.bar.close()
+        if self.plot: self.plot.update(rows, force=True)
+
+@patch
+def due(self:Run, every:int)->bool:
+    "Whether the iteration just done is one of every `every`, or the run's last."
+    return self.iteration % every == 0 or self.iteration == self.cfg.iters
+
 @patch
 def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     "Meta-train up to `cfg.iters`, validating every `val_every` and checkpointing every `ckpt_every` iterations."
-    from tqdm.auto import tqdm
     cfg, rows = self.cfg, []
     metrics = self.out / 'metrics.jsonl' if self.out and self.rank == 0 else None
     if metrics: _metrics_upto(metrics, self.iteration)
-    notebook = 'ipykernel' in sys.modules
-    progress = progress and self.rank == 0
-    bar = tqdm(total=cfg.iters, initial=self.iteration, disable=not progress, dynamic_ncols=True,
-               mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a line every 30 s
-    plot = LivePlot(max(1, (cfg.iters - self.iteration) // 50)) if progress and notebook else None
+    shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0)
     validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
     start = time.time()
     with stop_requests() as asked:
         while self.iteration < cfg.iters:
             row = {'iter': self.iteration + 1, **self.step()}
-            if validating and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.iters): row['val_acc'] = self.validate()
-            row['time'] = round(time.time() - start, 3)
-            rows.append(row)
+            if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
+            rows.append({**row, 'time': round(time.time() - start, 3)})
             if metrics:
-                with open(metrics, 'a') as f: f.write(json.dumps(row) + '\n')
+                with open(metrics, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
             stop = self.stopping(asked())
-            if stop or self.iteration % cfg.ckpt_every == 0 or self.iteration == cfg.iters: self.save()
-            bar.set_postfix({k: f"{v:.3f}" for k, v in row.items() if k in ('loss', 'acc', 'val_acc')}, refresh=False); bar.update(1)
-            if plot: plot.update(rows)
+            if stop or self.due(cfg.ckpt_every): self.save()
+            shown.update(rows)
             if stop and self.iteration < cfg.iters:
-                bar.close()
+                shown.close(rows)
                 raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
                     f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
-    bar.close()
-    if plot: plot.update(rows, force=True)
+    shown.close(rows)
     return rows

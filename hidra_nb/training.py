@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfig', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
-           'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'end_distributed', 'shard',
-           'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for',
-           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
+           'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'all_reduce_kept',
+           'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash',
+           'open_run', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
@@ -191,9 +192,21 @@ def init_distributed(device:torch.device)->tuple: # (rank, world size)
     if not dist.is_initialized(): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()
 
+_last_reduced = deque(maxlen=4)  # see `all_reduce_kept`
+
+def all_reduce_kept(t:torch.Tensor)->torch.Tensor: # `t`, summed over the processes
+    "All-reduce `t` in place, and keep it alive until `end_distributed`."
+    # Before torch 2.8 (pytorch/pytorch#154976), gloo's process group holds the GIL while its destructor waits for its
+    # worker threads, and a worker that frees the last reference to a tensor made in Python needs the GIL: the process
+    # hung in `end_distributed`. Python keeping the last few reduced tensors means no worker frees one.
+    dist.all_reduce(t)
+    _last_reduced.append(t)
+    return t
+
 def end_distributed():
     "Leave the process group, after every process is done (a process that exits first can abort the others)."
     if dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+    _last_reduced.clear()
 
 # %% ../nbs/04_training.ipynb #09a3aec0
 def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
@@ -218,7 +231,7 @@ class AllReduceGrads:
         "Average the gradients over the processes (a parameter without one counts as zero), then take the optimiser's step."
         params = [p for g in self.opt.param_groups for p in g['params']]
         flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params])
-        dist.all_reduce(flat)
+        all_reduce_kept(flat)
         flat /= dist.get_world_size()
         for p, g in zip(params, flat.split([p.numel() for p in params])): p.grad = g.view_as(p)
         self.opt.step()
@@ -232,8 +245,7 @@ def reduce_device()->torch.device:
 def mean_over_processes(metrics:dict)->dict:
     "The mean of each number over the processes, the same in every process."
     t = torch.tensor([metrics[k] for k in metrics], dtype=torch.float64, device=reduce_device())
-    dist.all_reduce(t)
-    return dict(zip(metrics, (t / dist.get_world_size()).tolist()))
+    return dict(zip(metrics, (all_reduce_kept(t) / dist.get_world_size()).tolist()))
 
 # %% ../nbs/04_training.ipynb #800bdf90
 class Run:

@@ -196,9 +196,9 @@ _last_reduced = deque(maxlen=4)  # see `all_reduce_kept`
 
 def all_reduce_kept(t:torch.Tensor)->torch.Tensor: # `t`, summed over the processes
     "All-reduce `t` in place, and keep it alive until `end_distributed`."
-    # Before torch 2.8 (pytorch/pytorch#154976), gloo's process group holds the GIL while its destructor waits for its
-    # worker threads, and a worker that frees the last reference to a tensor made in Python needs the GIL: the process
-    # hung in `end_distributed`. Python keeping the last few reduced tensors means no worker frees one.
+    # Under torch 2.6 (before pytorch/pytorch#154976), gloo's process group holds the GIL while its destructor waits for
+    # its worker threads, and a worker that frees the last reference to a tensor made in Python needs the GIL: the
+    # process hung in `end_distributed`. Python keeping the last few reduced tensors means no worker frees one.
     dist.all_reduce(t)
     _last_reduced.append(t)
     return t

@@ -105,7 +105,7 @@ class CachedEvaluator:
     def serves(self, name:str, n:int)->bool:
         "Whether initialisation `name` can face an `n`-way task: HIDRA always, MAML only at its own N."
         model = self.models[name]
-        return isinstance(model, Hidra) or head_weight(model).shape[0] == n
+        return isinstance(model, Hidra) or output_layer(model).out_features == n
 
     def has(self, name:str, n:int, steps:int, lr:float)->bool:
         "Whether the accuracy after `steps` inner steps of size `lr` at N=`n` is already known."
@@ -190,11 +190,11 @@ def transplant_accuracy(ev:CachedEvaluator, name:str, # a MAML initialisation in
     "Accuracy of MAML initialisation `name` with its `k`-th learned neuron copied into every row (that model is kept in `ev.models`)."
     key = f'{name}, neuron {k}'
     if key not in ev.models: ev.models[key] = transplant_neuron(ev.models[name], k)
-    return ev.rows(key, head_weight(ev.models[name]).shape[0], steps, lr)[-1]
+    return ev.rows(key, output_layer(ev.models[name]).out_features, steps, lr)[-1]
 
 def transplant_panels(ev:CachedEvaluator, name:str, k:int, steps:int=3, lr:float=0.4):
     "Bar chart of the transplants known so far (neuron `k` computed, highlighted) beside the learned and transplanted layers."
-    n = head_weight(ev.models[name]).shape[0]
+    n = output_layer(ev.models[name]).out_features
     transplant_accuracy(ev, name, k, steps, lr)
     accs = {j: ev.rows(f'{name}, neuron {j}', n, steps, lr)[-1] for j in range(n) if ev.has(f'{name}, neuron {j}', n, steps, lr)}
     fig = plt.figure(figsize=(12, 3.6))
@@ -210,14 +210,14 @@ def transplant_explorer(ev:CachedEvaluator, names:list, # the MAML initialisatio
                         steps:int=3, lr:float=0.4)->widgets.VBox:
     "Pick a MAML initialisation and the learned neuron that initialises all its rows; see the accuracy (Figure 3)."
     pick = widgets.Dropdown(options=list(names), value=names[-1], description='MAML')
-    k_sl = widgets.IntSlider(value=0, min=0, max=head_weight(ev.models[names[-1]]).shape[0] - 1, description='neuron', continuous_update=False)
+    k_sl = widgets.IntSlider(value=0, min=0, max=output_layer(ev.models[names[-1]]).out_features - 1, description='neuron', continuous_update=False)
     out = widgets.Output()
     def draw(_=None):
-        n = head_weight(ev.models[pick.value]).shape[0]
+        n = output_layer(ev.models[pick.value]).out_features
         show_in(out, transplant_panels(ev, pick.value, min(k_sl.value, n - 1), steps, lr))
     def new_model(_):
         k_sl.unobserve(draw, 'value')
-        k_sl.value, k_sl.max = 0, head_weight(ev.models[pick.value]).shape[0] - 1
+        k_sl.value, k_sl.max = 0, output_layer(ev.models[pick.value]).out_features - 1
         k_sl.observe(draw, 'value'); draw()
     k_sl.observe(draw, 'value'); pick.observe(new_model, 'value')
     draw()

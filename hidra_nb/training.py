@@ -107,7 +107,7 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
         raise ValueError(f"device {name!r}, but this machine has {torch.cuda.device_count()} GPU(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return device
 
-COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 19-384 s in the benchmark and saves 0.44-0.97 s an iteration at T=32, one step (results chapter)
+COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 19-384 s in the benchmark and saves 0.44-0.97 s an iteration at T=32, one step (speed chapter)
 
 def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
     "The drivers a run on `device` chooses from, likeliest first: `cfg.driver` alone, unless it is 'auto'."

@@ -100,7 +100,8 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                side_by_side:int=1, # tasks at once: the compiled driver on a CPU (see `meta_backward`)
               )->dict: # the mean query `loss` and `acc` after adaptation
     "One HIDRA meta-iteration (Algorithm 1, lines 7-20); returns the mean query `loss` and `acc` after adaptation."
-    groups = batch if isinstance(batch, list) else [batch]  # a list: a meta-batch that mixes C (`TaskSampler.sample_mixed`)
+    # a list of batches: a meta-batch that mixes C (`TaskSampler.sample_mixed`); a list of tensors is one batch, as a DataLoader gives it
+    groups = batch if isinstance(batch, list) and not torch.is_tensor(batch[0]) else [batch]
     n_tasks = sum(len(g[0]) for g in groups)
     share = [len(g[0]) / n_tasks for g in groups]  # each group's fraction of the tasks
     opt.zero_grad()

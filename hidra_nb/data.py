@@ -44,22 +44,21 @@ class FewShotDataset:
     def __len__(self): return self.n_classes
     def __repr__(self):
         i = self.info
-        return f"FewShotDataset({i['dataset']} {i.get('split')}: {self.n_classes} classes x {self.n_per_class} images {self.image_shape})"
+        return f"FewShotDataset({i.get('dataset', '?')} {i.get('split')}: {self.n_classes} classes x {self.n_per_class} images {self.image_shape})"
 
 # %% ../nbs/03_data.ipynb #1394a900
 @patch
 def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, same shape
-    "uint8 images (..., channels, H, W) to float32 (x / 255 - mean) / std, on `x`'s device."
-    x = x.float().div_(255)
+    "uint8 images (..., channels, H, W) to float32 (x / 255 - mean) / std, on `x`'s device; `x` itself is left as it is."
+    x = x.to(torch.float32, copy=True).div_(255)
     if self.mean == (0.,) * len(self.mean) and self.std == (1.,) * len(self.std): return x
     shape = (-1, 1, 1)  # per channel
     return x.sub_(torch.tensor(self.mean, device=x.device).view(shape)).div_(torch.tensor(self.std, device=x.device).view(shape))
 
 @patch
 def subset(self:FewShotDataset, idx, # class indices, in the order wanted
-           **info, # entries to change in `info`
-          )->FewShotDataset:
-    "The dataset restricted to the classes `idx`."
+           **info)->FewShotDataset:
+    "The dataset restricted to the classes `idx`; keyword arguments change entries of its `info`."
     idx = torch.as_tensor(idx, dtype=torch.long)
     out = FewShotDataset(self.images[idx], [self.classes[i] for i in idx.tolist()],
                          {k: v for k, v in {**self.info, **info}.items() if k != 'classes'}, self.mean, self.std)
@@ -67,9 +66,16 @@ def subset(self:FewShotDataset, idx, # class indices, in the order wanted
     return out
 
 # %% ../nbs/03_data.ipynb #66a7f754
+def _plain(p):
+    "`p` as plain Python: a NumPy or 0-d tensor number as int or float, in tuples and lists too, so that its `repr` is its value's."
+    if isinstance(p, (tuple, list)): return type(p)(map(_plain, p))
+    if isinstance(p, torch.Tensor) and p.dim() == 0: p = p.item()
+    if isinstance(p, bool) or not isinstance(p, numbers.Real): return p
+    return int(p) if isinstance(p, numbers.Integral) else float(p)
+
 def derive_seed(*parts)->int: # a seed in [0, 2**63)
-    "A seed for `torch.Generator.manual_seed` from any parts (numbers, strings), by hashing their `repr`."
-    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:8], 'little') >> 1
+    "A seed for `torch.Generator.manual_seed` from any parts (numbers, strings), by hashing their values' `repr`."
+    return int.from_bytes(hashlib.sha256(repr(_plain(parts)).encode()).digest()[:8], 'little') >> 1
 
 # %% ../nbs/03_data.ipynb #676b4972
 def bezier(ctrl:torch.Tensor, # control points P0..P3, (..., 4, 2)
@@ -182,9 +188,9 @@ def load_glyphs(split:str='train', # 'train', 'val' or 'test'
                 n_per_class:int=20, size:int=28)->FewShotDataset:
     "The built-in synthetic dataset: random pen-stroke characters, drawn on the CPU in seconds."
     if split not in GLYPH_SPLITS: raise ValueError(f"unknown split {split!r} for glyphs: choose from {list(GLYPH_SPLITS)}")
-    n = n_classes or GLYPH_SPLITS[split]
+    n = n_classes or GLYPH_SPLITS[split]  # the strokes are drawn for all n at once: glyph i depends on (split, seed, n)
     images = make_glyphs(n, n_per_class, derive_seed('glyphs', split, seed), size)
-    return FewShotDataset(images, [f'glyph-{split}-{i}' for i in range(n)], dict(dataset='glyphs', split=split, split_seed=seed))
+    return FewShotDataset(images, [f'glyph-{split}-seed{seed}-{i}of{n}' for i in range(n)], dict(dataset='glyphs', split=split, split_seed=seed))
 
 # %% ../nbs/03_data.ipynb #2e454c08
 def show_grid(images:torch.Tensor, # (rows, cols, channels, H, W), uint8 or float
@@ -226,7 +232,7 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,
-                 ways=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
+                 ways:int|str|list=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
                  shots:int=5, # K, support images a class
                  queries:int=15, # Q, query images a class
                  tasks:int=32, # T, tasks a meta-batch
@@ -245,10 +251,10 @@ def check_ways(self:TaskSampler, n:int):
     "Fail clearly when `n`-way tasks with this sampler's shots and queries cannot be drawn from its dataset."
     ds, need = self.ds, self.shots + self.queries
     if n > ds.n_classes:
-        raise ValueError(f"{n}-way tasks need {n} classes, but {ds.info['dataset']} {ds.info.get('split')} has only {ds.n_classes}")
+        raise ValueError(f"{n}-way tasks need {n} classes, but {ds.info.get('dataset', 'the dataset')} {ds.info.get('split')} has only {ds.n_classes}")
     if need > ds.n_per_class:
         raise ValueError(f"shots + queries = {self.shots} + {self.queries} = {need} images a class, but each class of "
-                         f"{ds.info['dataset']} has only {ds.n_per_class}: support and query never share an image")
+                         f"{ds.info.get('dataset', 'the dataset')} has only {ds.n_per_class}: support and query never share an image")
 
 # %% ../nbs/03_data.ipynb #ea527a4c
 @patch
@@ -296,11 +302,16 @@ def sample_mixed(self:TaskSampler)->list: # same-N meta-batches (x_support, y_su
     return groups
 
 @patch
-def __getitem__(self:TaskSampler, i): return self.batch(i)
+def __getitem__(self:TaskSampler, i):
+    "Meta-batch `i`, as `batch(i)`: what a `DataLoader` asks for."
+    return self.batch(i)
 @patch
-def __len__(self:TaskSampler): return self.batches
+def __len__(self:TaskSampler):
+    "`batches`: how many meta-batches a `DataLoader` draws."
+    return self.batches
 @patch
 def __iter__(self:TaskSampler):
+    "The stream of `sample`, without end."
     while True: yield self.sample()
 
 # %% ../nbs/03_data.ipynb #acddd82b
@@ -610,9 +621,10 @@ def miniimagenet_listing(root:Path, split:str, splits_dir=None)->dict: # wnid ->
     if (root / split).is_dir():
         listing = {d.name: _images_in(d) for d in sorted((root / split).iterdir()) if d.is_dir() and not d.name.startswith('.')}
     elif (root / 'images').is_dir():
-        folders = [root] + ([Path(splits_dir)] if splits_dir else []) + ([data_root() / 'miniimagenet_ravi_splits'] if data_root() else [])
+        # the folder the caller names comes first; then the data's own, then the split lists beside the data folder
+        folders = ([Path(splits_dir).expanduser()] if splits_dir else []) + [root] + ([data_root() / 'miniimagenet_ravi_splits'] if data_root() else [])
         csv_path = next((f / f'{split}.csv' for f in folders if (f / f'{split}.csv').is_file()), None)
-        if csv_path is None: raise FileNotFoundError(f"found {root / 'images'} but no {split}.csv in {root} or splits_dir.\n" + MINI_HELP.format(root=root))
+        if csv_path is None: raise FileNotFoundError(f"found {root / 'images'} but no {split}.csv in {', '.join(map(str, folders))}.\n" + MINI_HELP.format(root=root))
         listing = {}
         with open(csv_path, newline='') as f:
             rows = csv.DictReader(f)
@@ -658,11 +670,10 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
 # %% ../nbs/03_data.ipynb #f0724d70
 def load_dataset(name:str, # 'glyphs', 'omniglot' or 'miniimagenet'
                  split:str='train', # 'train', 'val', 'test' (which exist depends on the dataset and scheme)
-                 root=None, # the data folder; default: see `data_root` (glyphs need none)
+                 root=None, # the data set's folder (Omniglot's may also be the folder that holds `omniglot/`); default: see `data_root`; glyphs need none
                  split_seed:int=0, # seed of random splits: the glyphs drawn, Omniglot's paper split
-                 **kwargs, # passed to `load_glyphs`, `load_omniglot` or `load_miniimagenet`
-                )->FewShotDataset:
-    "Load one split of a dataset by name; `info` records exactly which classes it holds."
+                 **kwargs)->FewShotDataset:
+    "Load one split of a dataset by name, other keyword arguments going to `load_glyphs`, `load_omniglot` or `load_miniimagenet`; `info` records exactly which classes it holds."
     if name == 'glyphs':
         if root is not None: raise ValueError("glyphs are drawn, not read: they take no root")
         return load_glyphs(split, seed=split_seed, **kwargs)

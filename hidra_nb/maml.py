@@ -16,6 +16,7 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PI
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from functools import cache, partial
 import torch
 import torch.nn.functional as F
@@ -66,6 +67,7 @@ def check_whole_number(name:str, v, low:int=1):
 
 def check_rate(name:str, v, positive:bool=False):
     "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
+    if isinstance(v, torch.Tensor): _fail(f"{name} must be a Python number, got a tensor: pass float({name}) instead")
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
         _fail(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
 
@@ -74,6 +76,8 @@ def check_batch(batch)->int: # C, the number of classes of every task
     if not isinstance(batch, (tuple, list)) or len(batch) != 4:
         _fail("a meta-batch is a tuple (x_support, y_support, x_query, y_query)")
     xs, ys, xq, yq = batch
+    for name, t in zip(('x_support', 'y_support', 'x_query', 'y_query'), batch):
+        if not isinstance(t, torch.Tensor): _fail(f"{name} must be a torch tensor, got {type(t).__name__}: convert it, e.g. torch.as_tensor")
     for name, y in (('y_support', ys), ('y_query', yq)):
         if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
         if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}")
@@ -83,6 +87,11 @@ def check_batch(batch)->int: # C, the number of classes of every task
         if x.shape[:2] != y.shape: _fail(f"x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} disagree on (T, examples)")
     if xs.shape[0] != xq.shape[0] or xs.shape[2:] != xq.shape[2:]:
         _fail(f"support {tuple(xs.shape)} and query {tuple(xq.shape)} must have the same T and example shape")
+    if ys.numel() == 0 or yq.numel() == 0:
+        _fail(f"a meta-batch needs at least one task with support and query examples, got support {tuple(ys.shape)} and query {tuple(yq.shape)}")
+    if xs.dtype != xq.dtype or len({t.device for t in batch}) > 1:
+        _fail(f"the four tensors must be on one device, and support and query inputs of one dtype: got {xs.dtype} on {xs.device}, "
+              f"{xq.dtype} on {xq.device}, labels on {ys.device} and {yq.device}: move them with .to(device, dtype)")
     if min(ys.min(), yq.min()) < 0: _fail("labels must be in [0, C); found a negative label")
     n_classes = int(ys.max()) + 1
     if n_classes < 2: _fail("a task needs at least 2 classes; the support labels hold only class 0")
@@ -229,7 +238,7 @@ def map_on_threads(fn, items:list, n_threads:int,
         pool.shutdown(cancel_futures=True)
         torch.set_num_threads(saved)
 
-_compiled_shapes = set()  # (task function, the meta-batch's dtype and shapes) that have run side by side before
+_compiled_shapes = set()  # (task function, the meta-batch's dtype and shapes, the inner settings) that have run side by side before
 
 def meta_backward_by_task(task_grad, # (params, x_support, y_support, x_query, y_query, model, inner) -> (grads, (loss, acc)), as `task_meta_grad`
                          model:nn.Module, init, batch, n_classes:int,
@@ -239,13 +248,14 @@ def meta_backward_by_task(task_grad, # (params, x_support, y_support, x_query, y
     params = init(n_classes)  # attached to the model: the tasks' summed gradient goes back through `init` once
     start = {k: v.detach() for k, v in params.items()}
     tasks, one_task = list(zip(*batch)), lambda task: task_grad(start, *task, model, inner)
-    # two threads that call a compiled function before it has compiled both compile it: a new shape's first task runs alone
-    key = (task_grad, batch[0].dtype, *(t.shape for t in batch))
-    per_task = map_on_threads(one_task, tasks, side_by_side, first_alone=key not in _compiled_shapes)
+    # two threads that call a compiled function before it has compiled both compile it: a new shape's or setting's first task runs alone
+    key = (task_grad, batch[0].dtype, *(t.shape for t in batch), *inner.items())
     total, total_loss, total_acc = None, 0., 0.
-    for grads, (loss, acc) in per_task:  # summed in the tasks' order, whatever the threads' timing
-        total = grads if total is None else {k: total[k] + grads[k] for k in grads}
-        total_loss, total_acc = total_loss + loss, total_acc + acc
+    # closing: if the summing fails, the threads stop and the thread setting comes back now, not when the traceback goes
+    with closing(map_on_threads(one_task, tasks, side_by_side, first_alone=key not in _compiled_shapes)) as per_task:
+        for grads, (loss, acc) in per_task:  # summed in the tasks' order, whatever the threads' timing
+            total = grads if total is None else {k: total[k] + grads[k] for k in grads}
+            total_loss, total_acc = total_loss + loss, total_acc + acc
     if side_by_side > 1: _compiled_shapes.add(key)
     trained = [k for k in params if params[k].requires_grad]
     torch.autograd.backward([params[k] for k in trained], [total[k] / len(tasks) for k in trained])
@@ -287,6 +297,7 @@ def pull_back_step(step, start:dict, cotangent:dict)->dict:
     return vjp(step, start)[1](cotangent)[0]  # builds this step's graph only; it is freed on return
 
 query_grad = grad_and_value(query_loss, has_aux=True)  # (params, model, x, y) -> (gradient, (loss, accuracy))
+query_grad.__doc__ = "`query_loss`'s gradient with respect to `params`, with the loss and accuracy: `(grads, (loss, acc))`."
 RECOMPUTE_PIECES = (apply_step, pull_back_step, query_grad)
 
 # no_grad: torch.func still differentiates inside, but the pull-backs no longer record a graph of their own, which the
@@ -327,7 +338,8 @@ def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
     "`side_by_side`, where it makes sense: a whole number >= 1, above 1 only for the compiled driver on a CPU."
     check_whole_number('side_by_side', side_by_side, 1)
     if side_by_side > 1 and driver != 'compiled':  # the other drivers' Python holds the GIL: their tasks could not run at once
-        _fail(f"side_by_side={side_by_side} runs the compiled driver's tasks at once, but the driver is {driver!r}: "
+        shown = "'auto' (the loop on a CPU, vmap on a GPU)" if driver == 'auto' else repr(driver)
+        _fail(f"side_by_side={side_by_side} runs the compiled driver's tasks at once, but the driver is {shown}: "
               "use driver='compiled' (--driver compiled), or side_by_side=1")
     if side_by_side > 1 and device.type != 'cpu':
         _fail(f"side_by_side={side_by_side} runs tasks on threads of their own, which helps on a CPU only, and this batch is on "
@@ -343,11 +355,11 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   side_by_side:int=1, # tasks at once, each on a thread of its own: the compiled driver on a CPU
                  )->dict: # mean query `loss` and `acc`
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
-    if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; the compiled driver compiles first
-    if driver not in _DRIVER_FNS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
+    if driver not in DRIVERS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
     inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
     if checked_side_by_side(side_by_side, driver, batch[0].device) > 1: inner['side_by_side'] = side_by_side
+    if driver == 'auto': driver = 'vmap' if batch[0].is_cuda else 'loop'  # the loop starts at once; the compiled driver compiles first
     return _DRIVER_FNS[driver](model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd

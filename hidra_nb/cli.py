@@ -14,7 +14,7 @@ import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
-from .maml import NonFiniteLoss, check_whole_number
+from .maml import CompilerUnavailable, NonFiniteLoss, check_whole_number
 from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -43,7 +43,7 @@ def make_parser()->argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True, parser_class=_Parser)
     _add_train_args(sub.add_parser('train', help="meta-train HIDRA or MAML into a run folder (resumes)", description="Meta-train HIDRA or MAML; resumes a run folder that holds a checkpoint."))
     p = sub.add_parser('eval', help="evaluate a run's initialisation on new tasks for every N", description="Evaluate a run folder's initialisation: accuracy after 0..S inner steps on new test tasks for every N, with 95% intervals.")
-    p.add_argument('run', help="run folder written by `hidra_nb train`")
+    p.add_argument('run', help="run folder written by `hidra_nb train`, or a checkpoint file in it")
     p.add_argument('--ways', default=None, help="the N to evaluate (default: 2-15 for HIDRA, a MAML run's own N)")
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
@@ -62,7 +62,8 @@ def train(args):
     "`hidra_nb train`: open (or resume) the run folder and meta-train to `--iters`."
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name) is not None}
     run = open_run(args.out, config_for(args.out, given))  # resuming, what is not given is the run's own
-    if run.iteration >= run.cfg.iters: print(f"{args.out} is already at iteration {run.iteration}: nothing to train up to --iters {run.cfg.iters}; give a larger --iters to go on")
+    if run.rank > 0: pass  # under torchrun, the first process speaks for all
+    elif run.iteration >= run.cfg.iters: print(f"{args.out} is already at iteration {run.iteration}: nothing to train up to --iters {run.cfg.iters}; give a larger --iters to go on")
     elif run.iteration: print(f"resuming {args.out} at iteration {run.iteration} of {run.cfg.iters}")
     run.fit(progress=not args.quiet)
     end_distributed()
@@ -70,13 +71,13 @@ def train(args):
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
-    run = Path(args.run).parent if Path(args.run).is_file() else Path(args.run)  # the folder, or its checkpoint.pt
+    run = Path(args.run)  # the folder, or a checkpoint file in it: the results go beside it
     model, cfg, test_data = load_initialisation(run, pick_device(args.device), args.data_root)
     steps = cfg.test_inner_steps if args.steps is None else args.steps
     ways = args.ways or (cfg.ways if cfg.method == 'maml' else '2-15')
     rows = evaluate(model, test_data, ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
-    report({f"{cfg.method} {cfg.ways}": rows}, run, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
+    report({f"{cfg.method} {cfg.ways}": rows}, run.parent if run.is_file() else run, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
 def report(results:dict, out:Path, plot_steps:list):
     "Print each initialisation's table, write them all to out/eval.csv and accuracy against N to out/eval.png."
@@ -97,8 +98,9 @@ def demo(args):
     untrained = make_model(cfg, load_split('glyphs', 'train').image_shape)  # the same seed: the run's starting point
     try: run = open_run(args.out, cfg)
     except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's: give the demo another --out ({e})") from e
+    held = run.iteration  # a demo run folder from before: it resumes, or is already done
     run.fit()
-    print(f"meta-trained {run.iteration} iterations in {time.time() - start:.0f} s")
+    print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
     model, cfg, test_data = load_initialisation(args.out, run.device)
     untrained.to(run.device)
     kw = dict(n_tasks=args.tasks, steps=cfg.test_inner_steps, inner_lr=cfg.inner_lr, shots=cfg.shots, queries=cfg.queries)
@@ -112,7 +114,7 @@ def main(argv=None):
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try: dict(train=train, eval=eval_run, demo=demo)[args.command](args)
-    except (ValueError, FileNotFoundError, NotADirectoryError, NonFiniteLoss) as e:
+    except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
         sys.exit(f"hidra_nb {args.command}: error: {e}")
     except KeyboardInterrupt as e:  # Ctrl-C: `TrainingStopped` says where the run stopped; before training, nothing to say
         if first_process():

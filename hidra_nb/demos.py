@@ -36,7 +36,7 @@ def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
                          iters:int, # meta-iterations for each run
                          every:int=10, # iterations between snapshots of the output layers
                          on_snapshot=None, # called with the snapshots so far, after each one
-                        )->dict: # name -> the runs' output layers, one snapshot every `every` iterations
+                        )->dict: # `iteration`, `heads` and `history`: snapshots every `every` iterations
     "Meta-train runs side by side; returns `iteration`, each run's `heads` at those iterations, and each step's `history`."
     snaps = dict(iteration=[0], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
     for i in range(1, iters + 1):
@@ -181,7 +181,7 @@ def plot_transplant(accs:dict, # neuron k -> `evaluate` row of the model with ne
     ax.axhline(100 * regular['acc'], c='k', ls='--', label=f"all {n_neurons} learned neurons: {100 * regular['acc']:.1f}%")
     ax.set_xticks(range(n_neurons)); ax.set_xlim(-0.6, n_neurons - 0.4)
     ax.set_xlabel('learned neuron copied into every row'); ax.set_ylabel('query accuracy (%)')
-    ax.set_title(f"{n_neurons}-way tasks, after {regular['step']} inner steps"); ax.legend(fontsize=8, loc='best')
+    ax.set_title(f"{n_neurons}-way tasks, after {regular['step']} inner step{'' if regular['step'] == 1 else 's'}"); ax.legend(fontsize=8, loc='best')
     return ax
 
 # %% ../nbs/07_demos.ipynb #33179bd2

@@ -99,14 +99,18 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     return ax
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
-def load_initialisation(run_dir:Path, # a run folder that `hidra_nb train` wrote, or its checkpoint.pt
+def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
                         device='cpu',
                         data_root:str=None, # where the data is now, if it moved
                        )->tuple: # (model, TrainConfig, the run's test split)
-    "The model and configuration saved in a run folder's checkpoint, read as data."
-    sd = load_checkpoint(Path(run_dir) / 'checkpoint.pt')
+    "The model and configuration saved in a run's checkpoint, read as data, and the test split, checked to share no class with training."
+    path = Path(run) if Path(run).is_file() else Path(run) / 'checkpoint.pt'
+    sd = load_checkpoint(path)
     cfg = TrainConfig(**sd['config'])
     test_data = load_split(cfg.dataset, 'test', data_root or cfg.data_root, cfg.split_seed, cfg.val_classes)
+    if (seen := set(sd['data']['train']['classes']) & set(test_data.classes)): raise ValueError(
+        f"{len(seen)} of the {test_data.n_classes} test classes found now are among those {path} was trained on (e.g. "
+        f"{min(seen)}): the data is split otherwise than when it trained. Give the data it trained on (--data-root)")
     model = make_model(cfg, test_data.image_shape)
     model.load_state_dict(sd['model'])
     return model.to(device), cfg, test_data

@@ -20,8 +20,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4
-from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, check_whole_number, checked_side_by_side, maml_step
-from .core import Hidra, hidra_step, adapted_accuracy
+from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, check_whole_number, checked_side_by_side, maml_backward, step_if_finite
+from .core import Hidra, hidra_backward, adapted_accuracy
 from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, TaskSampler
 from functools import lru_cache
 
@@ -164,7 +164,7 @@ def load_checkpoint(path:Path)->dict:
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: give a run folder that `hidra_nb train --out` wrote, or its checkpoint.pt")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line says what failed; the rest is advice for code it would run
+        said = (str(e).strip().splitlines() or [''])[0].split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
         raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
                          "another file; restore it, or train into another --out") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
@@ -226,7 +226,9 @@ def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
 class AllReduceGrads:
     "Wrap an optimiser so that `step` first averages every gradient over the processes, in one all-reduce."
     def __init__(self, opt:torch.optim.Optimizer): self.opt = opt
-    def zero_grad(self, set_to_none:bool=True): self.opt.zero_grad(set_to_none)
+    def zero_grad(self, set_to_none:bool=True):
+        "The optimiser's `zero_grad`."
+        self.opt.zero_grad(set_to_none)
     def step(self):
         "Average the gradients over the processes (a parameter without one counts as zero), then take the optimiser's step."
         params = [p for g in self.opt.param_groups for p in g['params']]
@@ -235,8 +237,12 @@ class AllReduceGrads:
         flat /= dist.get_world_size()
         for p, g in zip(params, flat.split([p.numel() for p in params])): p.grad = g.view_as(p)
         self.opt.step()
-    def state_dict(self): return self.opt.state_dict()
-    def load_state_dict(self, sd): self.opt.load_state_dict(sd)
+    def state_dict(self):
+        "The optimiser's state: the same in every process, and the same as without torchrun."
+        return self.opt.state_dict()
+    def load_state_dict(self, sd):
+        "The optimiser's `load_state_dict`."
+        self.opt.load_state_dict(sd)
 
 def reduce_device()->torch.device:
     "Where a tensor must be for the process group to all-reduce it: this process's GPU under NCCL, which takes no CPU tensors."
@@ -265,11 +271,15 @@ class Run:
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
 
     @property
-    def inner(self): return dict(inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.inner_steps, first_order=self.cfg.first_order,
-                                 side_by_side=self.cfg.side_by_side)
+    def inner(self):
+        "The inner loop's settings, as `meta_backward` takes them."
+        return dict(inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.inner_steps, first_order=self.cfg.first_order,
+                    side_by_side=self.cfg.side_by_side)
 
     @property
-    def meta_step(self): return hidra_step if self.cfg.method == 'hidra' else maml_step  # (model, batch, opt, driver=, **inner)
+    def backward(self):
+        "The method's meta-gradient, `(model, batch, driver=, **inner) -> loss and acc`: the body of its step before the optimiser's."
+        return hidra_backward if self.cfg.method == 'hidra' else maml_backward
 
 # %% ../nbs/04_training.ipynb #14bfb8dc
 @patch
@@ -278,11 +288,14 @@ def step(self:Run)->dict:
     batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
     if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
     if self.driver is None: self.driver = self.choose_driver(batch)
-    try: out = self.meta_step(self.model, batch, self.opt, driver=self.driver, **self.inner)
+    self.opt.zero_grad()
+    out = {k: float(v) for k, v in self.backward(self.model, batch, driver=self.driver, **self.inner).items()}
+    # under torchrun every process checks, and reports, the mean over all of them: if one loss is not finite, all stop
+    if self.world > 1: out = mean_over_processes(out)
+    try: out = step_if_finite(self.opt, out)
     except NonFiniteLoss as e: raise NonFiniteLoss(
         f"at iteration {self.iteration + 1}, {e}. The run stopped, and its folder keeps its last checkpoint, if it had one. "
         "Resumed, it would take the same steps again: start a new run (another --out) with a lower --outer-lr or --inner-lr") from None
-    if self.world > 1: out = mean_over_processes(out)  # so every process reports the same loss
     self.iteration += 1
     return out
 
@@ -292,9 +305,9 @@ def choose_driver(self:Run, batch)->str:
     candidates = driver_candidates(self.cfg, self.device)
     if len(candidates) == 1: return candidates[0]
     model = copy.deepcopy(self.model)
-    opt = torch.optim.Adam(model.parameters(), self.cfg.outer_lr)
+    def meta_gradient(driver): model.zero_grad(); self.backward(model, batch, driver=driver, **self.inner)  # the optimiser's step costs all drivers alike
     with torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
-        driver, seconds = fastest_driver(lambda d: self.meta_step(model, batch, opt, driver=d, **self.inner), candidates, device=self.device)
+        driver, seconds = fastest_driver(meta_gradient, candidates, device=self.device)
     if self.world > 1:  # every process takes the same driver: the one fastest on average
         seconds = mean_over_processes(seconds); driver = min(seconds, key=seconds.get)
     if self.rank == 0:
@@ -319,7 +332,8 @@ def state_dict(self:Run)->dict:
     if torch.cuda.is_available(): rng['cuda'] = torch.cuda.get_rng_state_all()
     return {'format': 'hidra_nb/1', 'config': asdict(self.cfg), 'iteration': self.iteration,
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(), 'sampler': self.sampler.state_dict(),
-            'rng': rng, 'data': {'train': self.train_data.info, 'val': self.val_data.info if self.val_data else None}}
+            'rng': rng, 'data': {'train': self.train_data.info, 'val': self.val_data.info if self.val_data else None},
+            'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)))}
 
 @patch
 def load_state_dict(self:Run, sd:dict):
@@ -332,6 +346,8 @@ def load_state_dict(self:Run, sd:dict):
     if 'cuda' in sd['rng'] and torch.cuda.is_available():  # a run may resume on a machine with fewer GPUs
         for gpu, state in enumerate(sd['rng']['cuda'][:torch.cuda.device_count()]): torch.cuda.set_rng_state(state, gpu)
     self.iteration = sd['iteration']
+    saved = sd.get('driver') or {}  # the same choice among the same drivers: the resumed run takes the very same steps
+    if saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device)): self.driver = saved['chosen']
 
 # %% ../nbs/04_training.ipynb #a1987d37
 # what resuming may change: how long, where and how it runs (the drivers agree to rounding), and its bookkeeping
@@ -353,7 +369,8 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
     if cfg is not None:
-        clash = {k: (v, getattr(stored, k)) for k, v in asdict(cfg).items() if k not in PER_SESSION and v != getattr(stored, k)}
+        same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
+        clash = {k: (v, getattr(stored, k)) for k, v in asdict(cfg).items() if k not in PER_SESSION and not same(k, v, getattr(stored, k))}
         if clash: raise SettingsClash(f"{out} holds a run with other settings ({', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items())}): "
                                    f"leave those options out (or give the stored values) to continue it, or use another --out for a new run")
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})

@@ -288,8 +288,7 @@ def step(self:Run)->dict:
     batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
     if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
     if self.driver is None: self.driver = self.choose_driver(batch)
-    self.opt.zero_grad()
-    out = {k: float(v) for k, v in self.backward(self.model, batch, driver=self.driver, **self.inner).items()}
+    out = self.meta_gradient(batch)
     # under torchrun every process checks, and reports, the mean over all of them: if one loss is not finite, all stop
     if self.world > 1: out = mean_over_processes(out)
     try: out = step_if_finite(self.opt, out)
@@ -298,6 +297,19 @@ def step(self:Run)->dict:
         "Resumed, it would take the same steps again: start a new run (another --out) with a lower --outer-lr or --inner-lr") from None
     self.iteration += 1
     return out
+
+@patch
+def meta_gradient(self:Run, batch)->dict:
+    "`batch`'s meta-gradient into `.grad` (cleared first), on this session's driver; returns the loss and accuracy, as numbers."
+    self.opt.zero_grad()
+    try: return {k: float(v) for k, v in self.backward(self.model, batch, driver=self.driver, **self.inner).items()}
+    except torch.OutOfMemoryError:
+        # vmap holds every task's graph at once, and `auto` timed it on the first meta-batch, whose N may have been smaller
+        if not (self.driver == 'vmap' and self.cfg.driver == 'auto' and 'loop' in driver_candidates(self.cfg, self.device)): raise
+    if self.rank == 0: print(f"iteration {self.iteration + 1}: vmap ran out of GPU memory on this meta-batch; the loop takes over", file=sys.stderr)
+    if self.device.type == 'cuda': torch.cuda.empty_cache()  # out here, where the failed try's tensors are gone
+    self.driver = 'loop'
+    return self.meta_gradient(batch)
 
 @patch
 def choose_driver(self:Run, batch)->str:

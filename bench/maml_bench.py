@@ -206,6 +206,7 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
         keep_freed_memory()  # what `hidra_nb train` does, for every implementation alike
     ds, data = load_images()
     dev = torch.device(device)
+    if dev.type == 'cuda': torch.cuda.set_device(dev)  # the memory counters below count this device
     torch.manual_seed(0)
     model = make_model(ways, method=method).to(dev)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
@@ -315,9 +316,11 @@ def main():
         print(json.dumps(measure_one(kw.pop('impl_name'), kw.pop('ways'), kw.pop('tasks'), kw.pop('steps'), kw.pop('order'), **kw)))
         return
     from hidra_nb.training import pick_device
-    try: pick_device(args.device)
+    try: device = pick_device(args.device)
     except ValueError as e: p.error(str(e))
-    on_gpu = args.device.startswith('cuda')
+    args.device = str(device)  # 'auto' resolved: the subprocesses are given the device itself
+    on_gpu = device.type == 'cuda'
+    if on_gpu: torch.cuda.set_device(device)  # the memory counters and the GPU's name below are this device's
     unknown = set(args.impls or ()) - set(IMPLS)
     if unknown: p.error(f"no implementation named {', '.join(map(repr, sorted(unknown)))}: choose from {', '.join(map(repr, IMPLS))}")
     impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY) and (args.impls is None or n in args.impls)]

@@ -21,7 +21,7 @@ def main(iters=300, eval_tasks=100):
     rows = []
     for mixed in (False, True):
         cfg = make_config('glyphs', ways='2-10', mixed_ways=mixed, iters=iters, tasks=8, hidden=32, queries=5, val_every=0, ckpt_every=50)
-        out = HERE / 'runs' / 'mixed_ways' / ('per-task' if mixed else 'per-batch')
+        out = HERE / 'runs' / 'mixed_ways' / f"{'per-task' if mixed else 'per-batch'}-{iters}"  # --iters another time: another run
         spent = fit_timed(open_run(out, cfg), out)  # a rerun of a finished run keeps the time it took to train
         wall, cpu = spent['seconds'], spent['cpu_seconds']
         model, cfg, test = load_initialisation(out)

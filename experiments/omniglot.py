@@ -11,7 +11,7 @@ Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (chec
 where it stopped), evaluates it on the same test tasks as every other job, and writes `results/<scale>/<job>.csv`
 with the command, seeds, git commit and wall times. Jobs whose CSV exists are skipped: rerunning resumes.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, csv, json, os, subprocess, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,18 +86,19 @@ def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training thi
     "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
     from hidra_nb.data import write_atomic
     start, cpu_start = time.time(), time.process_time()
-    run.fit(progress=False)
-    spent = dict(seconds=time.time() - start, cpu_seconds=time.process_time() - cpu_start)
-    log = out / 'train_seconds.json'
-    before = json.loads(log.read_text()) if log.exists() else {}
-    total = {k: before.get(k, 0.) + v for k, v in spent.items()}
-    write_atomic(log, lambda f: f.write(json.dumps(total)), 'w')
+    try: run.fit(progress=False)
+    finally:  # a session that stops (Ctrl-C, an error) spent its time too
+        spent = dict(seconds=time.time() - start, cpu_seconds=time.process_time() - cpu_start)
+        log = out / 'train_seconds.json'
+        before = json.loads(log.read_text()) if log.exists() else {}
+        total = {k: before.get(k, 0.) + v for k, v in spent.items()}
+        write_atomic(log, lambda f: f.write(json.dumps(total)), 'w')
     return total
 
-def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str)->list:
+def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
     from hidra_nb.evaluation import evaluate, load_initialisation, transplant_neuron
     from hidra_nb.training import pick_device
-    model, cfg, test = load_initialisation(run_dir, pick_device(device))
+    model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
     kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
     rows = []
     for lr, steps in EVAL_SETTINGS:
@@ -111,19 +112,28 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str)->list:
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
-    if path.exists(): print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
+    if path.exists():
+        with open(path) as f: done_seed = int(next(csv.DictReader(f))['seed'])
+        if done_seed != args.seed: sys.exit(f"{path.relative_to(HERE)} holds the results of --seed {done_seed}, and this is --seed {args.seed}: "
+                                            f"move results/{scale_name} and runs/{scale_name} aside to run another seed")
+        print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
     print(f"{job.name}: training", flush=True)
     run_dir, train_s = train(job, scale, scale_name, args)
     start, cpu_start = time.time(), time.process_time()
-    rows = evaluate_job(job, scale, run_dir, args.device)
+    rows = evaluate_job(job, scale, run_dir, args.device, args.data_root)
     eval_s, eval_cpu_s = time.time() - start, time.process_time() - cpu_start
     meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, hidden=job.hidden,
                 iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
                 seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
                 eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
-                commit=git_commit(), command=' '.join(['python', 'experiments/omniglot.py', *sys.argv[1:]]))
+                commit=git_commit(), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))
     write_csv(path, [{**meta, **r} for r in rows])
     print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
+
+def user_args(argv:list)->list:
+    "The command line as the user gave it: without the `--worker i` a worker process is started with."
+    i = argv.index('--worker') if '--worker' in argv else len(argv)
+    return argv[:i] + argv[i + 2:]
 
 def assign(jobs:list, workers:int)->list: # list of job lists, balanced by estimated cost
     loads, plan = [0.] * workers, [[] for _ in range(workers)]
@@ -157,7 +167,8 @@ def main(argv=None):
             env = {**os.environ, 'OMP_NUM_THREADS': '1'}
             procs = [subprocess.Popen([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), '--worker', str(i)], env=env)
                      for i in range(args.workers)]
-            if any(pr.wait() for pr in procs): sys.exit("a worker failed; rerun the same command to resume")
+            failed = [pr.wait() for pr in procs]  # every worker, not up to the first that failed: a rerun must find none still training
+            if any(failed): sys.exit("a worker failed; rerun the same command to resume")
         else:
             for job in jobs: run_job(job, scale, args.scale, args)
     import report; report.main(args.scale)

@@ -16,6 +16,7 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
 from pathlib import Path
+from typing import Union
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -232,7 +233,7 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,
-                 ways:int|str|list=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
+                 ways:Union[int, str, list]=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
                  shots:int=5, # K, support images a class
                  queries:int=15, # Q, query images a class
                  tasks:int=32, # T, tasks a meta-batch

@@ -264,6 +264,8 @@ def build(args):
     out = (ROOT/args.out).resolve()
     if out == ROOT or out in ROOT.parents or out in cfg.nbs_path.resolve().parents or out == cfg.nbs_path.resolve():
         sys.exit(f'build_site: refusing to replace {out}: give an output folder of its own')
+    if out.is_dir() and any(out.iterdir()) and not (out/'_pages.json').exists():  # only an earlier build is deleted
+        sys.exit(f'build_site: {out} holds files that no site build wrote: give an output folder of its own, or an empty one')
     shutil.rmtree(out, ignore_errors=True)
     static = out/'_static'
     static.mkdir(parents=True)

@@ -326,7 +326,9 @@ def state_dict(self:TaskSampler)->dict:
 def load_state_dict(self:TaskSampler, sd:dict):
     "Continue the stream saved in `sd`; fail if it was a stream of other tasks."
     other = {k: (sd.get(k), v) for k, v in self.state_dict().items() if k not in ('seed', 'step') and sd.get(k) != v}
-    if other: raise ValueError(f"the saved sampler drew other tasks (saved, here): {other}; continue it with the settings it was saved with")
+    why = (" (classes_sha1: other classes, from other data, another split or split seed, or glyphs named by a hidra_nb "
+           "before their names said their seed)") if 'classes_sha1' in other else ''
+    if other: raise ValueError(f"the saved sampler drew other tasks (saved, here): {other}{why}; continue it with the settings it was saved with")
     self.seed, self.step = sd['seed'], sd['step']
 
 # %% ../nbs/03_data.ipynb #e3e8f4ba

@@ -15,7 +15,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss, check_whole_number
-from .evaluation import evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
+from .evaluation import checkpoint_of, evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
@@ -71,13 +71,13 @@ def train(args):
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
-    run = Path(args.run)  # the folder, or a checkpoint file in it: the results go beside it
-    model, cfg, test_data = load_initialisation(run, pick_device(args.device), args.data_root)
+    ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
+    model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     steps = cfg.test_inner_steps if args.steps is None else args.steps
     ways = args.ways or (cfg.ways if cfg.method == 'maml' else '2-15')
     rows = evaluate(model, test_data, ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
-    report({f"{cfg.method} {cfg.ways}": rows}, run.parent if run.is_file() else run, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
+    report({f"{cfg.method} {cfg.ways}": rows}, ckpt.parent, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
 def report(results:dict, out:Path, plot_steps:list):
     "Print each initialisation's table, write them all to out/eval.csv and accuracy against N to out/eval.png."

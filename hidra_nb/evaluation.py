@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['mean_ci95', 'output_layer', 'check_ways_for', 'evaluate', 'write_results', 'read_results', 'format_table',
-           'plot_accuracy_vs_n', 'load_initialisation', 'transplant_neuron', 'plot_head']
+           'plot_accuracy_vs_n', 'checkpoint_of', 'load_initialisation', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, math
@@ -99,12 +99,16 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     return ax
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
+def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
+    "The checkpoint file a user means by `run`: the file named, or the run folder's checkpoint.pt."
+    return Path(run) if Path(run).is_file() else Path(run) / 'checkpoint.pt'
+
 def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
                         device='cpu',
                         data_root:str=None, # where the data is now, if it moved
                        )->tuple: # (model, TrainConfig, the run's test split)
     "The model and configuration saved in a run's checkpoint, read as data, and the test split, checked to share no class with training."
-    path = Path(run) if Path(run).is_file() else Path(run) / 'checkpoint.pt'
+    path = checkpoint_of(run)
     sd = load_checkpoint(path)
     cfg = TrainConfig(**sd['config'])
     test_data = load_split(cfg.dataset, 'test', data_root or cfg.data_root, cfg.split_seed, cfg.val_classes)

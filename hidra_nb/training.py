@@ -305,7 +305,7 @@ def meta_gradient(self:Run, batch)->dict:
     try: return {k: float(v) for k, v in self.backward(self.model, batch, driver=self.driver, **self.inner).items()}
     except torch.OutOfMemoryError:
         # vmap holds every task's graph at once, and `auto` timed it on the first meta-batch, whose N may have been smaller
-        if not (self.driver == 'vmap' and self.cfg.driver == 'auto' and 'loop' in driver_candidates(self.cfg, self.device)): raise
+        if not (self.driver == 'vmap' and self.cfg.driver == 'auto'): raise  # auto picks vmap only between vmap and the loop
     if self.rank == 0: print(f"iteration {self.iteration + 1}: vmap ran out of GPU memory on this meta-batch; the loop takes over", file=sys.stderr)
     if self.device.type == 'cuda': torch.cuda.empty_cache()  # out here, where the failed try's tensors are gone
     self.driver = 'loop'

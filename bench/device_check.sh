@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU checks, as one script for a short lease of a GPU machine: about 5 minutes on a GPU.
+# The GPU checks, as one script for a short lease of a GPU machine: about 8-9 minutes on a GPU, by estimate.
 #
 #   BENCH_COMMIT=$(git describe --always --dirty) bash bench/device_check.sh   # on the GPU machine; log and CSV in $OUT
 #   DEVICE=cpu TASKS=4 PAIRS=2 DEMO_ITERS=20 bash bench/device_check.sh   # a rehearsal of every step here, small
@@ -27,6 +27,11 @@ if compgen -G '.whl/*.whl' >/dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/hidra_site .whl/*.whl 2>&1 |
     tee -a "$LOG" && export PYTHONPATH="$PYTHONPATH:/tmp/hidra_site"
 fi
+if ! python3 -c 'import hidra_nb.training' 2>>"$LOG"; then  # fastcore above all: nothing below runs without it
+  echo "hidra_nb does not import here (the log says why; fastcore missing?): carry the wheels in .whl (bench/README.md, \"On a GPU\"); stopping" | tee -a "$LOG"
+  exit 1
+fi
+python3 -c 'import higher' 2>/dev/null || echo "higher is missing here: the benchmark step leaves it out (its wheel travels in .whl)" | tee -a "$LOG"
 RUNS=$(mktemp -d)  # run folders of steps 3 and 4; nothing of the repository's is written
 trap 'rm -rf "$RUNS"' EXIT  # also when the lease ends the script early
 FAILED=0

@@ -188,9 +188,9 @@ def meta_iteration_gb(step, dev)->float:
     for every implementation."""
     gc.collect()
     if dev.type == 'cuda':
-        torch.cuda.synchronize(); base = torch.cuda.memory_allocated(); torch.cuda.reset_peak_memory_stats()
-        step(); torch.cuda.synchronize()
-        return (torch.cuda.max_memory_allocated() - base) / 2**30
+        torch.cuda.synchronize(dev); base = torch.cuda.memory_allocated(dev); torch.cuda.reset_peak_memory_stats(dev)
+        step(); torch.cuda.synchronize(dev)
+        return (torch.cuda.max_memory_allocated(dev) - base) / 2**30
     from hidra_nb.training import glibc
     libc = glibc()
     if libc is None: return float('nan')  # no way to hand freed memory back: the count would be meaningless
@@ -212,19 +212,19 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     batch = make_batch(ds, ways, tasks, dev)
     del ds
-    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
     impl = impls_of(method)[impl_name]
     if impl_name in OPTIONAL: __import__(OPTIONAL[impl_name])  # importing it (2 s and 0.2 GB for learn2learn) is not part of a meta-iteration
     def step():
         opt.zero_grad(); impl(model, batch, 0.4, steps, order == 1); opt.step()
-    reset_peak_rss()  # the peak counts from here: the data and model are loaded, the meta-iterations are to come
+    if dev.type != 'cuda': reset_peak_rss()  # the peak counts from here: the data and model are loaded, the meta-iterations are to come
     before = rss_gb('VmRSS')
     times, faults = [], []
     # skipped where one timed iteration is all we can afford, unless it compiles; on a GPU the first call also sets CUDA up
     warm_up = repeats > 1 or impl_name in COMPILES or dev.type == 'cuda'
     for _ in range(repeats + warm_up):
         f = page_faults(); times.append(timed(step, dev)); faults.append(page_faults() - f)
-    peak = torch.cuda.max_memory_allocated() / 2**30 if dev.type == 'cuda' else rss_gb()
+    peak = torch.cuda.max_memory_allocated(dev) / 2**30 if dev.type == 'cuda' else rss_gb()
     iteration = meta_iteration_gb(step, dev)  # after the timing: it hands freed memory back, and the next iteration faults it in again
     return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak,
                 iter_gb=iteration, start_gb=before if dev.type != 'cuda' else 0., data=data)

@@ -51,7 +51,9 @@ class FewShotDataset:
 @patch
 def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, same shape
     "uint8 images (..., channels, H, W) to float32 (x / 255 - mean) / std, on `x`'s device; `x` itself is left as it is."
-    x = x.to(torch.float32, copy=True).div_(255)
+    # by a tensor on x's device, not the number 255: CUDA divides by a number as a product with its reciprocal, which
+    # differs from the CPU's quotient in the last bit for about half the 256 values, and GPU batches would not be the CPU's
+    x = x.to(torch.float32, copy=True).div_(torch.tensor(255., device=x.device))
     if self.mean == (0.,) * len(self.mean) and self.std == (1.,) * len(self.std): return x
     shape = (-1, 1, 1)  # per channel
     return x.sub_(torch.tensor(self.mean, device=x.device).view(shape)).div_(torch.tensor(self.std, device=x.device).view(shape))
@@ -334,7 +336,7 @@ def load_state_dict(self:TaskSampler, sd:dict):
 # %% ../nbs/03_data.ipynb #e3e8f4ba
 def timed(fn, device:torch.device=torch.device('cpu'))->float:
     "Seconds `fn()` takes on `device`: on a GPU, from its queued work done to `fn`'s done (a GPU runs behind the Python that queues its work)."
-    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == 'cuda' else (lambda: None)
     sync(); start = time.perf_counter(); fn(); sync()
     return time.perf_counter() - start
 

@@ -100,8 +100,9 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
 def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
-    "The checkpoint file a user means by `run`: the file named, or the run folder's checkpoint.pt."
-    return Path(run) if Path(run).is_file() else Path(run) / 'checkpoint.pt'
+    "The checkpoint file a user means by `run`: the file named (a .pt that is not there yet too), or the run folder's checkpoint.pt."
+    run = Path(run)
+    return run if run.is_file() or (run.suffix == '.pt' and not run.is_dir()) else run / 'checkpoint.pt'
 
 def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
                         device='cpu',

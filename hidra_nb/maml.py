@@ -272,8 +272,8 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
     except Exception as e:
         way_out = f"use driver={uncompiled!r} (--driver {uncompiled}), which computes the same"
         if _compiler_failed(e): raise CompilerUnavailable(
-            "torch.compile could not build the compiled driver (it needs a C++ compiler such as g++ on the PATH): "
-            f"install one, or {way_out}. The compiler said: {e}") from e
+            "torch.compile could not build the compiled driver (on a CPU it needs a C++ compiler such as g++ on the PATH, "
+            f"on a GPU Triton): install it, or {way_out}. The compiler said: {e}") from e
         if _recompile_limit_hit(e): raise CompilerUnavailable(
             f"this process has compiled the driver's code in {RECOMPILE_LIMIT} versions already (one for each shape, "
             "setting and thread count it met), torch.compile's limit here: start a new process (in a notebook, restart "

@@ -95,17 +95,22 @@ def make_model(cfg:TrainConfig, image_shape:tuple)->nn.Module:
     return nn.Sequential(backbone, nn.Linear(n_features, parse_ways(cfg.ways)[0]))
 
 def pick_device(name:str='auto', world:int=1)->torch.device:
-    "A GPU when there is one and `name` is 'auto' (under torchrun, this process's GPU); otherwise the device named."
+    "A GPU when there is one and `name` is 'auto' (under torchrun, this process's GPU); otherwise the device named. A GPU comes with its index."
     if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
     try: device = torch.device(name)
     except RuntimeError: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     if device.type != 'cuda': return device
     if not torch.cuda.is_available():
         raise ValueError(f"device {name!r}, but PyTorch sees no GPU here: use --device cpu, or 'auto' to take a GPU only where there is one")
-    if world > 1 and device.index is None: return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))
-    if (device.index or 0) >= torch.cuda.device_count():
+    if world > 1:  # NCCL needs one GPU for each process
+        local = int(os.environ.get('LOCAL_RANK', 0))
+        if device.index not in (None, local): raise ValueError(
+            f"device {name!r} under torchrun, where each process takes the GPU of its LOCAL_RANK ({local} in this one): use --device cuda or auto")
+        return torch.device('cuda', local)
+    index = torch.cuda.current_device() if device.index is None else device.index  # torch.cuda.set_device and the memory counters need it
+    if index >= torch.cuda.device_count():
         raise ValueError(f"device {name!r}, but this machine has {torch.cuda.device_count()} GPU(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
-    return device
+    return torch.device('cuda', index)
 
 COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 19-384 s in the benchmark and saves 0.44-0.97 s an iteration at T=32, one step (speed chapter)
 
@@ -318,10 +323,17 @@ def choose_driver(self:Run, batch)->str:
     if len(candidates) == 1: return candidates[0]
     model = copy.deepcopy(self.model)
     def meta_gradient(driver): model.zero_grad(); self.backward(model, batch, driver=driver, **self.inner)  # the optimiser's step costs all drivers alike
+    error = None
     with torch.random.fork_rng(devices=[self.device] if self.device.type == 'cuda' else []):
-        driver, seconds = fastest_driver(meta_gradient, candidates, device=self.device)
-    if self.world > 1:  # every process takes the same driver: the one fastest on average
+        try: driver, seconds = fastest_driver(meta_gradient, candidates, device=self.device)
+        except (CompilerUnavailable, torch.OutOfMemoryError) as e:
+            if self.world == 1: raise
+            error, seconds = e, dict.fromkeys(candidates, math.inf)  # the other processes wait for this one's times: they get them
+    if self.world > 1:  # every process takes the same driver: the one fastest on average, which runs in all of them
         seconds = mean_over_processes(seconds); driver = min(seconds, key=seconds.get)
+        if math.isinf(seconds[driver]): raise error or RuntimeError(
+            f"another process could run none of the drivers {', '.join(candidates)} on its share of the first meta-batch: "
+            "its own error says why")
     if self.rank == 0:
         print(f"driver: {driver}, timed on the first meta-batch: " + ', '.join(
             f"{d} {'could not run here' if math.isinf(s) else f'{s:.3g} s'}" for d, s in seconds.items()))
@@ -375,7 +387,8 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
         run = Run(cfg, out)  # first, so that what this machine cannot run (a missing GPU, missing data) leaves no folder
-        out.mkdir(parents=True, exist_ok=True)
+        try: out.mkdir(parents=True, exist_ok=True)
+        except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
         _write_config(out, cfg)
         return run
     sd = load_checkpoint(ckpt_path)

@@ -77,7 +77,9 @@ def main():
         p.error(f"--against {args.against} compares compiled drivers: leave --driver out or set it to 'compiled'")
     elif args.against == 'one-at-a-time' and args.side_by_side == 1:
         p.error("--against one-at-a-time times ours side by side against one task at a time: give --side-by-side 2 or more")
-    elif args.against == 'inductor-layout': other = with_inductor_layout(partial(mine, driver='compiled'))
+    elif args.against == 'inductor-layout':
+        if device.type != 'cpu': p.error("--against inductor-layout compares our CPU options with Inductor's layout choice, which a GPU run keeps: run it with --device cpu")
+        other = with_inductor_layout(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)

@@ -16,13 +16,13 @@ __all__ = ['CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PI
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, nullcontext
 from functools import cache, partial
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vjp, vmap
-from .backbone import plain_batch_norm
+from .backbone import plain_batch_norm, thin_convolutions_as_products
 
 # %% ../nbs/01_maml.ipynb #69cb8527
 def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
@@ -267,8 +267,10 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
                      side_by_side:int=1, # tasks run at once, as in `meta_backward_by_task`
                      **inner)->dict:
     "`meta_backward_by_task` around compiled code; where the compiler cannot run, an error that names the way out."
+    # on a CPU the one-channel first layer runs as a matrix product, which oneDNN's convolution is far slower than (backbone chapter)
+    thin_as_products = thin_convolutions_as_products(model) if batch[0].device.type == 'cpu' else nullcontext()
     try:
-        with compiled_calls(): return meta_backward_by_task(task_grad, model, init, batch, n_classes, side_by_side, **inner)
+        with compiled_calls(), thin_as_products: return meta_backward_by_task(task_grad, model, init, batch, n_classes, side_by_side, **inner)
     except Exception as e:
         way_out = f"use driver={uncompiled!r} (--driver {uncompiled}), which computes the same"
         if _compiler_failed(e): raise CompilerUnavailable(

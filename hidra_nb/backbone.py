@@ -4,13 +4,14 @@
 
 # %% auto #0
 __all__ = ['task_batch_norm', 'TaskBatchNorm', 'switched', 'plain_batch_norm', 'conv_as_product', 'ProductConv2d',
-           'thin_convolutions_as_products', 'conv_block', 'Conv4']
+           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'Conv4']
 
 # %% ../nbs/00_backbone.ipynb #ffbee8e7
 import torch
 from torch import nn
 import torch.nn.functional as F
 from contextlib import contextmanager
+from fastcore.basics import patch
 
 # %% ../nbs/00_backbone.ipynb #f2b76f35
 def task_batch_norm(x:torch.Tensor, # activations, (B, channels, H, W)
@@ -55,12 +56,14 @@ def plain_batch_norm(model:nn.Module):
 def conv_as_product(x:torch.Tensor, # images or activations, (B, in_channels, H, W)
                     weight:torch.Tensor, # filters, (out_channels, in_channels, kh, kw), kh and kw odd
                     bias:torch.Tensor, # (out_channels,)
-                   )->torch.Tensor: # (B, out_channels, H, W), as `F.conv2d(x, weight, bias, padding=(kh // 2, kw // 2))`
+                    window_order:bool=False, # pixels in `window_major` order (H and W even; the block section below)
+                   )->torch.Tensor: # (B, out_channels, H, W), as `F.conv2d(x, weight, bias, padding=(kh // 2, kw // 2))`; with `window_order` (B, out_channels, 4, H/2 * W/2)
     "A stride-1, same-size convolution as one batched matrix product: every pixel's patch (`unfold`) times the filters, plus the bias."
     (n, _, h, w), out = x.shape, weight.shape[0]
     patches = F.unfold(x, weight.shape[-2:], padding=(weight.shape[-2] // 2, weight.shape[-1] // 2))  # (B, in_channels * kh * kw, H * W)
+    if window_order: patches = window_major(patches, h, w)
     y = torch.baddbmm(bias[None, :, None].expand(n, out, 1), weight.reshape(1, out, -1).expand(n, out, -1), patches)
-    return y.view(n, out, h, w)
+    return y.view(n, out, 4, -1) if window_order else y.view(n, out, h, w)
 
 class ProductConv2d(nn.Conv2d):
     "The block's 3x3 convolution (padding 1): an `nn.Conv2d`, which `thin_convolutions_as_products` can switch to `conv_as_product`."
@@ -69,15 +72,44 @@ class ProductConv2d(nn.Conv2d):
     def forward(self, x): return conv_as_product(x, self.weight, self.bias) if self.as_product else super().forward(x)
 
 def thin_convolutions_as_products(model:nn.Module, max_in_channels:int=1):
-    "Within this block, every `ProductConv2d` of `model` with at most `max_in_channels` input channels runs as `conv_as_product`."
+    "Within this block, every `ProductConv2d` of `model` with at most `max_in_channels` input channels runs as `conv_as_product` (in a `ConvBlock`, in window order)."
     return switched([m for m in model.modules() if isinstance(m, ProductConv2d) and m.in_channels <= max_in_channels], 'as_product', True)
 
 
 # %% ../nbs/00_backbone.ipynb #fdd1999f
-def conv_block(in_channels:int, out_channels:int)->nn.Sequential:
+class ConvBlock(nn.Sequential):
     "3x3 convolution, task batch norm, 2x2 max-pool, ReLU: one block of the paper's Conv4 (pool and ReLU commute)."
-    return nn.Sequential(ProductConv2d(in_channels, out_channels), TaskBatchNorm(out_channels),
-                         nn.MaxPool2d(2), nn.ReLU())
+    def __init__(self, in_channels:int, out_channels:int):
+        super().__init__(ProductConv2d(in_channels, out_channels), TaskBatchNorm(out_channels), nn.MaxPool2d(2), nn.ReLU())
+
+
+# %% ../nbs/00_backbone.ipynb #d4a7c1e1
+def window_major(t:torch.Tensor, # values over an H x W grid in row order, (..., H * W)
+                 h:int, w:int, # H and W, both even
+                )->torch.Tensor: # (..., H * W): every 2x2 window's top-left value, then its top-right, bottom-left and bottom-right ones
+    "The same values reordered so that the four pixels of each 2x2 window lie in four blocks of H/2 * W/2, in the window's scan order."
+    if h % 2 or w % 2: raise ValueError(f"window-major order needs an even H and W, got {h} x {w}: run the convolution in row order")
+    return t.unflatten(-1, (h // 2, 2, w // 2, 2)).movedim((-3, -1), (-4, -3)).flatten(-4)
+
+def first_largest(t:torch.Tensor, dim:int)->torch.Tensor:
+    "The largest value along `dim`, the first of equal ones winning, as `max_pool2d` scans a window: the gradient goes to the same element."
+    values = t.unbind(dim)
+    best = values[0]
+    # a NaN is kept only where all are NaN; after batch norm a channel is NaN everywhere or nowhere
+    for v in values[1:]: best = torch.where(v > best, v, best)
+    return best
+
+
+# %% ../nbs/00_backbone.ipynb #d4a7c1e5
+@patch
+def forward(self:ConvBlock, x:torch.Tensor)->torch.Tensor:
+    "The block on `x`; where its convolution runs as a product and H and W are even, with the pixels in window-major order."
+    conv, bn, pool, relu = self
+    n, _, h, w = x.shape
+    if not conv.as_product or h % 2 or w % 2: return nn.Sequential.forward(self, x)
+    y = conv_as_product(x, conv.weight, conv.bias, window_order=True)  # (B, C, 4, H/2 * W/2): the windows' four corners
+    return relu(first_largest(bn(y), dim=2)).view(n, -1, h // 2, w // 2)
+
 
 # %% ../nbs/00_backbone.ipynb #5db380fc
 class Conv4(nn.Sequential):
@@ -86,7 +118,7 @@ class Conv4(nn.Sequential):
                  hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
                  n_blocks:int=4): # convolutional blocks, each halving H and W
         channels = [in_channels] + [hidden] * n_blocks
-        super().__init__(*[conv_block(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
+        super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
 
     def n_features(self, image_size:tuple, # (channels, H, W) of one image
                   )->int: # F, the length of the feature vector

@@ -1,8 +1,9 @@
-"""Ours against the plain loop in one process, the two taking turns: a finer comparison than the fresh-process grid.
+"""Ours against the plain loop (or `higher`, or learn2learn) in one process, the two taking turns: a finer comparison than the fresh-process grid.
 
     python bench/interleaved_ab.py --steps 5 --first-order --pairs 6
     python bench/interleaved_ab.py --method hidra
     python bench/interleaved_ab.py --images miniimagenet
+    python bench/interleaved_ab.py --against higher --first-order
     python bench/interleaved_ab.py --against inductor-layout
     python bench/interleaved_ab.py --side-by-side 2 --against one-at-a-time --tasks 32
     python bench/interleaved_ab.py --device cuda --tasks 32    # ours on vmap, the driver a GPU run picks
@@ -17,7 +18,8 @@ depend on them). `--against inductor-layout` times ours against itself compiled 
 layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
 `--side-by-side 2` runs ours two tasks at a time (compiled driver, on a CPU; MAML chapter), and `--against
 one-at-a-time` times it against the compiled driver one task at a time: it shows what the second task in flight buys.
-`--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
+`--against higher` (or `learn2learn`) times ours against that package's MAML in the same way, where it is installed
+(bench README). `--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
 memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it).
 """
 import argparse, statistics
@@ -28,7 +30,7 @@ import hidra_nb.maml
 from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
 from hidra_nb.training import keep_freed_memory, pick_device
-from maml_bench import as_hidra, at_least_one, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra, plain_loop
+from maml_bench import OPTIONAL, at_least_one, available, impls_of, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
@@ -46,7 +48,8 @@ def with_inductor_layout(impl):
         with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
     return run
 
-AGAINST = {'plain': 'plain loop', 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time'}
+BASELINES = {'plain': 'plain loop', 'higher': 'higher', 'learn2learn': 'learn2learn'}  # --against -> its name in maml_bench's tables
+AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time'}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -61,7 +64,8 @@ def main():
     p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
     p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
-                   help="the plain loop, ours compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
+                   help="the plain loop, `higher` or learn2learn (each around Algorithm 1 for HIDRA, as in maml_bench.py), ours "
+                        "compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
     args = p.parse_args()
     try: device = pick_device(args.device)
     except ValueError as e: p.error(str(e))
@@ -72,7 +76,10 @@ def main():
         ds, images = load_images()
         model, batch = make_model(5, method=args.method).to(device), make_batch(ds, 5, args.tasks, device)
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
-    if args.against == 'plain': other = plain_loop if args.method == 'maml' else as_hidra(plain_loop)
+    if args.against in BASELINES:
+        if not available(BASELINES[args.against]):
+            p.error(f"--against {args.against} needs the {OPTIONAL[BASELINES[args.against]]} package, which does not import here: bench/README.md says how to install it")
+        other = impls_of(args.method)[BASELINES[args.against]]
     elif args.driver not in (None, 'compiled'):
         p.error(f"--against {args.against} compares compiled drivers: leave --driver out or set it to 'compiled'")
     elif args.against == 'one-at-a-time' and args.side_by_side == 1:

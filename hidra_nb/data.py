@@ -59,14 +59,24 @@ def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, sam
     return x.sub_(torch.tensor(self.mean, device=x.device).view(shape)).div_(torch.tensor(self.std, device=x.device).view(shape))
 
 @patch
+def with_images(self:FewShotDataset, images:torch.Tensor, classes:list, **info)->FewShotDataset:
+    "A dataset like this one (normalisation, source, `info` with `info`'s changes) holding `images` of `classes`."
+    out = FewShotDataset(images, classes, {k: v for k, v in {**self.info, **info}.items() if k != 'classes'}, self.mean, self.std)
+    out.source = self.source
+    return out
+
+@patch
 def subset(self:FewShotDataset, idx, # class indices, in the order wanted
            **info)->FewShotDataset:
     "The dataset restricted to the classes `idx`; keyword arguments change entries of its `info`."
     idx = torch.as_tensor(idx, dtype=torch.long)
-    out = FewShotDataset(self.images[idx], [self.classes[i] for i in idx.tolist()],
-                         {k: v for k, v in {**self.info, **info}.items() if k != 'classes'}, self.mean, self.std)
-    out.source = self.source
-    return out
+    return self.with_images(self.images[idx], [self.classes[i] for i in idx.tolist()], **info)
+
+@patch
+def to(self:FewShotDataset, device)->FewShotDataset:
+    "The dataset with its images on `device` (itself, where they are there already)."
+    images = self.images.to(device)
+    return self if images is self.images else self.with_images(images, self.classes)
 
 # %% ../nbs/03_data.ipynb #66a7f754
 def _plain(p):
@@ -240,7 +250,7 @@ class TaskSampler(torch.utils.data.Dataset):
                  queries:int=15, # Q, query images a class
                  tasks:int=32, # T, tasks a meta-batch
                  seed:int=0, # batch i depends only on (seed, i)
-                 device='cpu', # where the batches are made: the images are moved there once
+                 device='cpu', # where the batches are made: the images are moved there once (not at all if `ds` is there: `FewShotDataset.to`)
                  batches:int=sys.maxsize): # `len(sampler)`, for a DataLoader's epoch; `iter` never stops
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
         self.seed, self.batches, self.step, self.device = seed, batches, 0, torch.device(device)

@@ -51,6 +51,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after
     # hours; this one stays on the CPU, where it shares the dataset's images (a GPU sampler copies them)
     TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks))
+    dataset = dataset.to(device)  # once, not once for every N
     for n in ways:
         sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
         accs = []

@@ -77,9 +77,10 @@ def main():
         model, batch = make_model(5, method=args.method).to(device), make_batch(ds, 5, args.tasks, device)
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against in BASELINES:
-        if not available(BASELINES[args.against]):
-            p.error(f"--against {args.against} needs the {OPTIONAL[BASELINES[args.against]]} package, which does not import here: bench/README.md says how to install it")
-        other = impls_of(args.method)[BASELINES[args.against]]
+        baseline = BASELINES[args.against]
+        if not available(baseline):
+            p.error(f"--against {args.against} needs the {OPTIONAL[baseline]} package, which does not import here: bench/README.md says how to install it")
+        other = impls_of(args.method)[baseline]
     elif args.driver not in (None, 'compiled'):
         p.error(f"--against {args.against} compares compiled drivers: leave --driver out or set it to 'compiled'")
     elif args.against == 'one-at-a-time' and args.side_by_side == 1:

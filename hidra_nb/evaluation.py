@@ -48,10 +48,9 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     check_ways_for(model, ways)
     device = device or next(model.parameters()).device
     rows, first_step = [], first_step_for(model)
-    # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after
-    # hours; this one stays on the CPU, where it shares the dataset's images (a GPU sampler copies them)
-    TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks))
-    dataset = dataset.to(device)  # once, not once for every N
+    dataset = dataset.to(device)  # once: every sampler below is made on its device, and shares its images
+    # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
+    TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device)
     for n in ways:
         sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
         accs = []

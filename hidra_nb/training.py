@@ -267,7 +267,9 @@ class Run:
         self.cfg, self.out = cfg, Path(out) if out else None
         split = lambda name: load_split(cfg.dataset, name, cfg.data_root, cfg.split_seed, cfg.val_classes)
         self.train_data = split('train')
-        self.val_data = None if cfg.dataset == 'omniglot' and cfg.val_classes == 0 else split('val').to(self.device)  # once: `validate` then copies nothing
+        val = None if cfg.dataset == 'omniglot' and cfg.val_classes == 0 else split('val')
+        # only the first process validates (`fit`): it alone copies the split to its device, once, so `validate` copies nothing
+        self.val_data = val.to(self.device) if val is not None and self.rank == 0 else val
         torch.manual_seed(cfg.seed)
         self.model = make_model(cfg, self.train_data.image_shape).to(self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), cfg.outer_lr)

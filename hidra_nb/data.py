@@ -230,7 +230,8 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
         text = ways.replace(' ', '')
         if m := re.fullmatch(r'(\d+)-(\d+)', text):
             lo, hi = int(m[1]), int(m[2])
-            if lo > hi: raise ValueError(f"ways {given!r} runs backwards: write the smaller end first, '{hi}-{lo}'")
+            if lo > hi: raise ValueError(f"ways {given!r} runs backwards: write the smaller end first, '{hi}-{lo}'"
+                                         + ("" if hi >= 2 else ", and a task needs at least 2 classes"))
             ways = list(range(lo, hi + 1))
         elif re.fullmatch(r'\d+(,\d+)*', text): ways = [int(w) for w in text.split(',')]
         else: raise ValueError(f"cannot read ways {given!r}: write one number ('5'), a range ('2-10', both ends included) or a list ('2,5,8')")

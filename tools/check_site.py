@@ -7,7 +7,8 @@ Serves _site/ on 127.0.0.1 (a free port), opens every page in headless Chromium 
   BROKEN LINK      an <a href> to a local page, file or #anchor that does not exist
   MISSING IMAGE    an <img> that did not load
   CONSOLE ERROR    a JavaScript error, a console error or a failed request (e.g. to a CDN)
-  UNRENDERED MATH  TeX left as text ($$, \\[, $..\\..$) or a KaTeX parse error
+  UNRENDERED MATH  TeX left as text ($$, \\[, $..\\..$), a KaTeX parse error, or a radical or stretchy accent that a
+                   stylesheet squashed flat
   WIDGETS          widget outputs that did not render
 Saves screenshots of the home page, one chapter (and a page named *demo* or *widgets*, when there is one)
 into SCREENSHOT_DIR (default _site_screens/).
@@ -51,6 +52,11 @@ function collect() {
     mathRan: document.documentElement.dataset.mathRendered === '1',
     siteMain: !!document.querySelector('.site-main'),
     katexErrors: [...document.querySelectorAll('.katex-error')].map(e => e.getAttribute('title') || e.textContent),
+    // KaTeX draws radicals and stretchy accents as SVGs sized by its own stylesheet; a page's later rule (JupyterLab's
+    // `svg {height: auto}`) can squash them to a fraction of a pixel while the rest of the equation looks right
+    squashedMath: [...document.querySelectorAll('.katex svg')].filter(s => s.closest('.katex').getBoundingClientRect().height > 0 &&
+        s.getBoundingClientRect().height < 0.25 * parseFloat(getComputedStyle(s).fontSize))
+      .map(s => [s.getBoundingClientRect().height, (s.closest('.katex').querySelector('annotation') || {}).textContent || '?']),
     widgetViews: wv, widgetsRendered: rendered,
   });
 }
@@ -152,6 +158,8 @@ def main():
                     fail('UNRENDERED MATH', page, f'{name} in the text: "{s[max(0, i-40):i+60].strip()}"'); break
             if info['siteMain'] and not info['mathRan']: fail('UNRENDERED MATH', page, 'the KaTeX renderer did not run')
             for err in info['katexErrors']: fail('UNRENDERED MATH', page, f'KaTeX: {err[:160]}')
+            for height, tex in info['squashedMath']:
+                fail('UNRENDERED MATH', page, f'a radical or stretchy accent drawn {height:.2f} px high (a stylesheet overrides KaTeX\'s sizes) in: {tex[:160]}')
             if info['widgetViews'] and not info['widgetsRendered']: fail('WIDGETS', page, f"{info['widgetViews']} widget outputs, none rendered")
             if page == home: screenshot(d, screens/'home.png')
             if page == chapter:

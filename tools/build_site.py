@@ -202,10 +202,26 @@ def pandoc_id(text):
     s = re.sub(r'^[^a-z]+', '', re.sub(r'\s+', '-', s))
     return s or 'section'
 
+_re_md_link = re.compile(r'\[`?([^\]`\n]+)`?\]\(([^)\s]+)\)')
+
+def link_code_comments(soup):
+    "Markdown links in code comments made HTML links: nbdev links the backticked names of `show_doc`'s signature comments too, where they would stay raw text."
+    for span in soup.select('pre span.c1'):
+        text = span.get_text()
+        if not _re_md_link.search(text): continue
+        span.clear()
+        pos = 0
+        for m in _re_md_link.finditer(text):
+            a = soup.new_tag('a', attrs={'href': m.group(2)}); a.string = m.group(1)
+            span.append(text[pos:m.start()]); span.append(a)
+            pos = m.end()
+        span.append(text[pos:])
+
 def finish_page(page_html, page, site_url, nb_pages):
-    "Pandoc heading ids, page TOC, links to the published site and to notebooks made local."
+    "Pandoc heading ids, page TOC, links in signature comments, links to the published site and to notebooks made local."
     from bs4 import BeautifulSoup
     soup = BeautifulSoup(page_html, 'html.parser')
+    link_code_comments(soup)
     main = soup.select_one('.site-main')
     used, toc = set(), []
     for h in main.find_all(re.compile(r'^h[1-6]$')):

@@ -9,6 +9,7 @@ Serves _site/ on 127.0.0.1 (a free port), opens every page in headless Chromium 
   CONSOLE ERROR    a JavaScript error, a console error or a failed request (e.g. to a CDN)
   UNRENDERED MATH  TeX left as text ($$, \\[, $..\\..$), a KaTeX parse error, or a radical or stretchy accent that a
                    stylesheet squashed flat
+  RAW LINK         a markdown link shown as text instead of a link
   WIDGETS          widget outputs that did not render
 Saves screenshots of the home page, one chapter (and a page named *demo* or *widgets*, when there is one)
 into SCREENSHOT_DIR (default _site_screens/).
@@ -51,6 +52,9 @@ function collect() {
     katex: document.querySelectorAll('.katex').length,
     mathRan: document.documentElement.dataset.mathRendered === '1',
     siteMain: !!document.querySelector('.site-main'),
+    // a markdown link left as text, in prose or in code (nbdev links backticked names inside signatures' comments too)
+    rawLinks: [...document.querySelectorAll('.site-main pre, .site-main p, .site-main li, .site-main td')]
+      .map(e => (e.textContent.match(/\[[^\]\n]{1,80}\]\((?:https?:\/\/|[\w.\/-]+\.html)[^)\s]*\)/) || [])[0]).filter(Boolean),
     katexErrors: [...document.querySelectorAll('.katex-error')].map(e => e.getAttribute('title') || e.textContent),
     // KaTeX draws radicals and stretchy accents as SVGs sized by its own stylesheet; a page's later rule (JupyterLab's
     // `svg {height: auto}`) can squash them to a fraction of a pixel while the rest of the equation looks right
@@ -157,6 +161,7 @@ def main():
                     s = info['text']; i = m.start()
                     fail('UNRENDERED MATH', page, f'{name} in the text: "{s[max(0, i-40):i+60].strip()}"'); break
             if info['siteMain'] and not info['mathRan']: fail('UNRENDERED MATH', page, 'the KaTeX renderer did not run')
+            for raw in dict.fromkeys(info['rawLinks']): fail('RAW LINK', page, f'a markdown link shown as text: {raw[:160]}')
             for err in info['katexErrors']: fail('UNRENDERED MATH', page, f'KaTeX: {err[:160]}')
             for height, tex in info['squashedMath']:
                 fail('UNRENDERED MATH', page, f'a radical or stretchy accent drawn {height:.2f} px high (a stylesheet overrides KaTeX\'s sizes) in: {tex[:160]}')

@@ -116,6 +116,12 @@ def _link_with_attrs(m):
     if kv.get('target') == '_blank': kv.setdefault('rel', 'noopener')
     return f'<a href="{html.escape(url)}"{_html_attrs(classes, ident, kv)}>{text}</a>'
 
+_re_heading_dunder = re.compile(r'(?<![\\\w])__(\w+?)__(?!\w)')
+
+def escape_dunders(line):
+    "A heading's `__name__` kept as written: `show_doc` titles methods `Class.__iter__`, which markdown would make a bold 'iter'."
+    return _re_heading_dunder.sub(r'\\_\\_\1\\_\\_', line) if re.match(r'#{1,6}\s', line) else line
+
 def quarto_markdown(src):
     "Turn pandoc fenced divs (callouts) and `{...}` link attributes into HTML that mistune passes through."
     out, in_code, stack = [], False, []
@@ -140,7 +146,7 @@ def quarto_markdown(src):
                 out += ['', f'<div{_html_attrs(classes, ident, kv)}>', '']
                 stack.append('</div>')
         elif not in_code and stack and _re_div_close.match(line): out += ['', stack.pop(), '']
-        else: out.append(line if in_code else _re_link_attrs.sub(_link_with_attrs, line))
+        else: out.append(line if in_code else _re_link_attrs.sub(_link_with_attrs, escape_dunders(line)))
         i += 1
     out += ['', *reversed(stack)] if stack else []
     return '\n'.join(out)

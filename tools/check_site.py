@@ -10,6 +10,7 @@ Serves _site/ on 127.0.0.1 (a free port), opens every page in headless Chromium 
   UNRENDERED MATH  TeX left as text ($$, \\[, $..\\..$), a KaTeX parse error, or a radical or stretchy accent that a
                    stylesheet squashed flat
   RAW LINK         a markdown link shown as text instead of a link
+  HEADING          bold or italic in a heading, as markdown makes of `Class.__iter__`
   WIDGETS          widget outputs that did not render
 Saves screenshots of the home page, one chapter (and a page named *demo* or *widgets*, when there is one)
 into SCREENSHOT_DIR (default _site_screens/).
@@ -55,6 +56,9 @@ function collect() {
     // a markdown link left as text, in prose or in code (nbdev links backticked names inside signatures' comments too)
     rawLinks: [...document.querySelectorAll('.site-main pre, .site-main p, .site-main li, .site-main td')]
       .map(e => (e.textContent.match(/\[[^\]\n]{1,80}\]\((?:https?:\/\/|[\w.\/-]+\.html)[^)\s]*\)/) || [])[0]).filter(Boolean),
+    // no heading here is meant to have emphasis: markdown reads the underscores of `Class.__iter__` as bold
+    emphasisInHeadings: [...document.querySelectorAll('.site-main :is(h1,h2,h3,h4,h5,h6) :is(strong,em)')]
+      .map(e => e.closest('h1,h2,h3,h4,h5,h6').textContent.replace('\u00b6', '').trim()),
     katexErrors: [...document.querySelectorAll('.katex-error')].map(e => e.getAttribute('title') || e.textContent),
     // KaTeX draws radicals and stretchy accents as SVGs sized by its own stylesheet; a page's later rule (JupyterLab's
     // `svg {height: auto}`) can squash them to a fraction of a pixel while the rest of the equation looks right
@@ -162,6 +166,8 @@ def main():
                     fail('UNRENDERED MATH', page, f'{name} in the text: "{s[max(0, i-40):i+60].strip()}"'); break
             if info['siteMain'] and not info['mathRan']: fail('UNRENDERED MATH', page, 'the KaTeX renderer did not run')
             for raw in dict.fromkeys(info['rawLinks']): fail('RAW LINK', page, f'a markdown link shown as text: {raw[:160]}')
+            for h in dict.fromkeys(info['emphasisInHeadings']):
+                fail('HEADING', page, f'bold or italic in "{h[:120]}": markdown read underscores or stars of a name as emphasis')
             for err in info['katexErrors']: fail('UNRENDERED MATH', page, f'KaTeX: {err[:160]}')
             for height, tex in info['squashedMath']:
                 fail('UNRENDERED MATH', page, f'a radical or stretchy accent drawn {height:.2f} px high (a stylesheet overrides KaTeX\'s sizes) in: {tex[:160]}')

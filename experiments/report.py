@@ -78,14 +78,19 @@ def markdown(rows:list)->str:
 
 def plot_table2(rows:list, path:Path):
     plt = pyplot()
-    fig, axs = plt.subplots(1, len(SETTINGS), figsize=(4.2 * len(SETTINGS), 3.4), sharey=True)
+    from hidra_nb.evaluation import whole_number_ticks
+    # two settings a row: four in one row shrank the figure's text past reading on the docs page
+    fig, axs = plt.subplots(-(-len(SETTINGS) // 2), 2, figsize=(9, 3.4 * -(-len(SETTINGS) // 2)), sharey=True, squeeze=False)
+    for ax in axs[:, 0]: ax.set_ylabel('query accuracy (%)')
+    axs = axs.flat
     for ax, (lr, step) in zip(axs, SETTINGS):
+        whole_number_ticks(ax.xaxis)
         for init in HIDRA_ROWS + ['maml']:
             pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
                         and int(r['step']) == step and (r['init'] == init if init != 'maml' else r['method'] == 'maml'))
             if pts: plot_curve(ax, pts, label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''), ls='--' if init == 'maml' else '-')
         ax.set_title(setting_name(lr, step)); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
-    axs[0].set_ylabel('query accuracy (%)'); axs[0].legend(fontsize=7)
+    axs[0].legend(fontsize=7)
     plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
 
 def plot_figure3(rows:list, path:Path):
@@ -134,7 +139,9 @@ def robustness(rows:list, path:Path):
     if not sel: return None
     out = []
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    from hidra_nb.evaluation import whole_number_ticks
     for ax, (lr, step) in zip(axs, [('0.4', 1), ('0.4', 3)]):
+        whole_number_ticks(ax.xaxis)
         for method, style in (('hidra', '-'), ('maml', '--')):
             pts = curve(sel, lambda r: r['method'] == method and lr_key(r['eval_lr']) == lr and int(r['step']) == step)
             plot_curve(ax, pts, ls=style, label='HIDRA, one model trained on 5-30' if method == 'hidra' else 'MAML, one model per N')

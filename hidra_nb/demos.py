@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['head_weight', 'row_similarity', 'train_with_snapshots', 'plot_heads', 'show_in', 'heads_player', 'CachedEvaluator',
-           'plot_vs_n', 'plot_adaptation', 'accuracy_explorer', 'plot_transplant', 'transplant_accuracy',
-           'transplant_panels', 'transplant_explorer']
+           'show_percent', 'plot_vs_n', 'plot_adaptation', 'accuracy_explorer', 'plot_transplant',
+           'transplant_accuracy', 'transplant_panels', 'transplant_explorer']
 
 # %% ../nbs/07_demos.ipynb #3229bdc4
 import time
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from IPython.display import display, clear_output
 from torch import nn
 from .core import Hidra
-from .evaluation import evaluate, output_layer, plot_accuracy_vs_n, plot_head, transplant_neuron
+from .evaluation import evaluate, output_layer, plot_accuracy_vs_n, plot_head, transplant_neuron, whole_number_ticks
 
 # %% ../nbs/07_demos.ipynb #797ef0fd
 def head_weight(model:nn.Module)->torch.Tensor: # (rows, F), a detached copy on the CPU
@@ -120,6 +120,10 @@ class CachedEvaluator:
         return [r for r in self.cache[name, n, float(lr)] if r['step'] <= steps]
 
 # %% ../nbs/07_demos.ipynb #5d904933
+def show_percent(ax):
+    "The accuracy axis from 0 to 102%, or higher where a 95% interval drawn reaches past it (a normal interval can pass 100%)."
+    ax.set_ylim(0, max(102, ax.dataLim.ymax + 1))
+
 def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16), mark:int=None):
     "Accuracy against N after `steps` steps of `lr`, at every N `ev` knows: one line per HIDRA model, one for all MAML ones."
     results = {}
@@ -130,7 +134,7 @@ def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16),
     ax = plot_accuracy_vs_n(results, steps, ax, title=f"after {steps} inner step{'s' * (steps != 1)} of {lr}")
     ax.plot(list(ns), [100 / n for n in ns], ':', c='gray', label='chance')
     if mark: ax.axvline(mark, c='k', alpha=0.12, lw=8)
-    ax.set_ylim(0, 102); ax.legend(fontsize=8)
+    show_percent(ax); ax.legend(fontsize=8)
     return ax
 
 def plot_adaptation(ev:CachedEvaluator, n:int, lr:float, max_steps:int=5, ax=None, mark:int=None):
@@ -142,7 +146,7 @@ def plot_adaptation(ev:CachedEvaluator, n:int, lr:float, max_steps:int=5, ax=Non
         ax.errorbar([r['step'] for r in rows], [100 * r['acc'] for r in rows], [100 * r['ci95'] for r in rows], marker='o', ms=3, capsize=2, label=name)
     ax.axhline(100 / n, c='gray', ls=':', label='chance')
     if mark is not None: ax.axvline(mark, c='k', alpha=0.12, lw=8)
-    ax.set_xlabel('inner steps'); ax.set_ylabel('query accuracy (%)'); ax.set_ylim(0, 102)
+    ax.set_xlabel('inner steps'); ax.set_ylabel('query accuracy (%)'); show_percent(ax); whole_number_ticks(ax.xaxis)
     ax.set_title(f"{n}-way tasks, inner learning rate {lr}"); ax.legend(fontsize=8); ax.grid(alpha=0.3)
     return ax
 

@@ -4,12 +4,14 @@
 
 # %% auto #0
 __all__ = ['mean_ci95', 'output_layer', 'check_ways_for', 'evaluate', 'write_results', 'read_results', 'format_table',
-           'plot_accuracy_vs_n', 'checkpoint_of', 'load_initialisation', 'transplant_neuron', 'plot_head']
+           'whole_number_ticks', 'plot_accuracy_vs_n', 'checkpoint_of', 'load_initialisation', 'transplant_neuron',
+           'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, math
 from pathlib import Path
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import torch
 from torch import nn
 from .maml import accuracy_by_step
@@ -85,6 +87,10 @@ def format_table(rows:list)->str:
     lines += [f"{n:>3}  " + '  '.join(f"{cell[n, s]:>15}" for s in steps) for n in sorted({r['N'] for r in rows})]
     return '\n'.join(lines)
 
+def whole_number_ticks(axis):
+    "Ticks at whole numbers only on `axis` (`ax.xaxis` or `ax.yaxis`): N, inner steps and neurons come in no halves."
+    axis.set_major_locator(MaxNLocator(integer=True))
+
 def plot_accuracy_vs_n(results:dict, # name -> rows
                        step:int, ax=None, title:str=None):
     "Accuracy against N after `step` inner steps, one line per initialisation, with 95% bands."
@@ -93,7 +99,7 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
         rs = [r for r in rows if r['step'] == step]
         n, m, h = (torch.tensor([r[k] for r in rs], dtype=torch.float64) for k in ('N', 'acc', 'ci95'))
         ax.errorbar(n, 100 * m, yerr=100 * h, marker='o', ms=3, capsize=2, label=name)
-    ax.set_xlabel('classes in the test task (N)'); ax.set_ylabel('query accuracy (%)')
+    ax.set_xlabel('classes in the test task (N)'); ax.set_ylabel('query accuracy (%)'); whole_number_ticks(ax.xaxis)
     ax.set_title(title or f"after {step} inner step{'s' * (step != 1)}")
     ax.legend(fontsize=8); ax.grid(alpha=0.3)
     return ax
@@ -134,7 +140,7 @@ def plot_head(weight:torch.Tensor, ax=None, title:str=None):
     ax = ax or plt.subplots(figsize=(6, 1.8))[1]
     w = weight.detach().cpu()
     im = ax.imshow(w, aspect='auto', cmap='RdBu_r', vmin=-w.abs().max(), vmax=w.abs().max(), interpolation='nearest')
-    ax.set_xlabel('feature'); ax.set_ylabel('output neuron')
+    ax.set_xlabel('feature'); ax.set_ylabel('output neuron'); whole_number_ticks(ax.yaxis)
     if title: ax.set_title(title)
     plt.colorbar(im, ax=ax, fraction=0.03)
     return ax

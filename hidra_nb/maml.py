@@ -306,9 +306,9 @@ RECOMPUTE_PIECES = (apply_step, pull_back_step, query_grad)
 # summed gradients would keep alive for every task (4.3 GB instead of 0.2 at one step, in a first try without it)
 @torch.no_grad()
 def recomputed_task_meta_grad(params:dict, x_support, y_support, x_query, y_query, model:nn.Module, inner:dict,
-                              pieces=RECOMPUTE_PIECES): # (run a step, pull back through a step, query gradient)
+                              pieces:tuple=None): # (run a step, pull back through a step, query gradient); None: `RECOMPUTE_PIECES`
     "As `task_meta_grad`, keeping one inner step's graph at a time: each step runs again, under `vjp`, on the way back."
-    run_step, pull_back, query_grad_at = pieces
+    run_step, pull_back, query_grad_at = pieces or RECOMPUTE_PIECES
     steps = inner_steps_for(model, x_support, y_support, **inner)
     starts = [params]  # theta_0 .. theta_U: all that is kept of the forward pass
     for step in steps: starts.append(run_step(step, starts[-1]))

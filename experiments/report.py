@@ -80,7 +80,8 @@ def plot_table2(rows:list, path:Path):
     plt = pyplot()
     from hidra_nb.evaluation import whole_number_ticks
     # two settings a row: four in one row shrank the figure's text past reading on the docs page
-    fig, axs = plt.subplots(-(-len(SETTINGS) // 2), 2, figsize=(9, 3.4 * -(-len(SETTINGS) // 2)), sharey=True, squeeze=False)
+    n_rows = (len(SETTINGS) + 1) // 2
+    fig, axs = plt.subplots(n_rows, 2, figsize=(9, 3.4 * n_rows), sharey=True, squeeze=False)
     for ax in axs[:, 0]: ax.set_ylabel('query accuracy (%)')
     axs = axs.flat
     for ax, (lr, step) in zip(axs, SETTINGS):

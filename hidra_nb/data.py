@@ -209,13 +209,14 @@ def load_glyphs(split:str='train', # 'train', 'val' or 'test'
 def show_grid(images:torch.Tensor, # (rows, cols, channels, H, W), uint8 or float
               size:float=0.6, # inches an image
               titles:list=None): # one per row, optional
-    "Show a grid of images, ink dark on light for one channel."
+    "Show a grid of images, ink dark on light for one channel; an all-NaN image leaves its place empty (a gap)."
     import matplotlib.pyplot as plt
     R, Cn = images.shape[:2]
     fig, axs = plt.subplots(R, Cn, figsize=(Cn * size, R * size), squeeze=False)
     for r in range(R):
         for c in range(Cn):
             im = images[r, c].float()
+            if im.isnan().all(): axs[r, c].axis('off'); continue
             im = (im - im.min()) / (im.max() - im.min() + 1e-8)  # each image to [0, 1] for display
             axs[r, c].imshow(im[0] if im.shape[0] == 1 else im.permute(1, 2, 0), cmap='gray_r' if im.shape[0] == 1 else None)
             axs[r, c].set_xticks([]); axs[r, c].set_yticks([])

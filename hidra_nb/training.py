@@ -337,8 +337,9 @@ def choose_driver(self:Run, batch)->str:
             f"another process could run none of the drivers {', '.join(candidates)} on its share of the first meta-batch: "
             "its own error says why")
     if self.rank == 0:
+        failed = 'could not run here' if self.world == 1 else 'could not run in every process'
         print(f"driver: {driver}, timed on the first meta-batch: " + ', '.join(
-            f"{d} {'could not run here' if math.isinf(s) else f'{s:.3g} s'}" for d, s in seconds.items()))
+            f"{d} {failed if math.isinf(s) else f'{s:.3g} s'}" for d, s in seconds.items()))
     return driver
 
 @patch

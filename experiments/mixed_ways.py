@@ -11,7 +11,7 @@ import torch
 from hidra_nb.training import make_config, open_run
 from hidra_nb.evaluation import evaluate, load_initialisation
 from hidra_nb.data import write_csv
-from omniglot import fit_timed, git_commit
+from omniglot import fit_timed, git_commit, what_ran_it
 
 HERE = Path(__file__).resolve().parent
 
@@ -27,7 +27,8 @@ def main(iters=300, eval_tasks=100):
         model, cfg, test = load_initialisation(out)
         for r in evaluate(model, test, '2-10', n_tasks=eval_tasks, steps=3, inner_lr=0.4, shots=5, queries=5, seed=1000):
             rows.append(dict(n_drawn='per task' if mixed else 'per meta-batch', iters=iters, train_s=round(wall, 1),
-                             train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, command='python experiments/mixed_ways.py'))
+                             train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, **what_ran_it(cfg.device),
+                             command='python experiments/mixed_ways.py'))
         print(f"N drawn {rows[-1]['n_drawn']}: {iters} meta-iterations in {wall:.0f} s ({cpu:.0f} s CPU)", flush=True)
     path = HERE / 'results' / 'mixed_ways.csv'
     write_csv(path, rows)

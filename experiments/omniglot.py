@@ -74,7 +74,7 @@ def git_commit(script:str='omniglot.py')->str:
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
 def what_ran_it(device:str='auto')->dict:
-    "What lies under our code and moves the numbers a little from one machine to another: the device, torch, and Pillow, which decodes the images."
+    "What lies under our code and moves the numbers a little from one machine to another: the device, torch, and Pillow, which decodes image files."
     import PIL, torch
     from hidra_nb.training import pick_device
     d = pick_device(device)

@@ -5,6 +5,7 @@
     python bench/interleaved_ab.py --images miniimagenet
     python bench/interleaved_ab.py --against higher --first-order
     python bench/interleaved_ab.py --against inductor-layout
+    python bench/interleaved_ab.py --against first-layer-convolution --first-order
     python bench/interleaved_ab.py --side-by-side 2 --against one-at-a-time --tasks 32
     python bench/interleaved_ab.py --device cuda --tasks 32    # ours on vmap, the driver a GPU run picks
 
@@ -16,6 +17,9 @@ a CPU: the warm-up call compiles). Prints the median ratio of ours to the other 
 miniimagenet` times MiniImageNet's shapes instead (Conv4-32 on 3x84x84 images; random pixels, as speed does not
 depend on them). `--against inductor-layout` times ours against itself compiled with Inductor's own choice of
 layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
+`--against first-layer-convolution` times ours against itself with the one-channel first layer left to oneDNN's
+convolution instead of the batched product the compiled driver runs on a CPU (`thin_convolutions_as_products`):
+it shows what the product buys on this machine's processor.
 `--side-by-side 2` runs ours two tasks at a time (compiled driver, on a CPU; MAML chapter), and `--against
 one-at-a-time` times it against the compiled driver one task at a time: it shows what the second task in flight buys.
 `--against higher` (or `learn2learn`) times ours against that package's MAML in the same way, where it is installed
@@ -23,6 +27,7 @@ one-at-a-time` times it against the compiled driver one task at a time: it shows
 memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it).
 """
 import argparse, statistics
+from contextlib import nullcontext
 from functools import partial
 import torch
 from unittest import mock
@@ -48,8 +53,15 @@ def with_inductor_layout(impl):
         with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
     return run
 
+def with_first_layer_convolution(impl):
+    "`impl` with the first layer as oneDNN's convolution: the compiled driver's `thin_convolutions_as_products` left out."
+    def run(*args, **kwargs):
+        with mock.patch.object(hidra_nb.maml, 'thin_convolutions_as_products', lambda model: nullcontext()): impl(*args, **kwargs)
+    return run
+
 BASELINES = {'plain': 'plain loop', 'higher': 'higher', 'learn2learn': 'learn2learn'}  # --against -> its name in maml_bench's tables
-AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time'}
+AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time',
+           'first-layer-convolution': 'ours with the first layer as a convolution'}
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -65,7 +77,8 @@ def main():
     p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, `higher` or learn2learn (each around Algorithm 1 for HIDRA, as in maml_bench.py), ours "
-                        "compiled with Inductor's default layout, or ours one task at a time (compiled driver only)")
+                        "compiled with Inductor's default layout, ours one task at a time, or ours with the first layer as a convolution "
+                        "(the last three: compiled driver only)")
     args = p.parse_args()
     try: device = pick_device(args.device)
     except ValueError as e: p.error(str(e))
@@ -88,6 +101,9 @@ def main():
     elif args.against == 'inductor-layout':
         if device.type != 'cpu': p.error("--against inductor-layout compares our CPU options with Inductor's layout choice, which a GPU run keeps: run it with --device cpu")
         other = with_inductor_layout(partial(mine, driver='compiled'))
+    elif args.against == 'first-layer-convolution':
+        if device.type != 'cpu': p.error("--against first-layer-convolution compares two ways of the CPU driver's first layer (a GPU run keeps the convolution): run it with --device cpu")
+        other = with_first_layer_convolution(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)

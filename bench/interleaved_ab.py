@@ -34,17 +34,13 @@ from unittest import mock
 import hidra_nb.maml
 from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
-from hidra_nb.training import keep_freed_memory, pick_device
+from hidra_nb.training import keep_freed_memory, pick_device, what_runs_here
 from maml_bench import OPTIONAL, at_least_one, available, impls_of, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
     model = make_model(ways, 32, method, image_shape=(3, 84, 84))
     return model.to(device), random_image_tasks(tasks, ways, shots, queries, (3, 84, 84), device=device)
-
-def machine(device:torch.device)->str:
-    "What the figures belong to: the GPU's name, or the CPU's vector instructions (AVX2 and AVX-512 machines differ)."
-    return torch.cuda.get_device_name(device) if device.type == 'cuda' else torch.backends.cpu.get_cpu_capability()
 
 def with_inductor_layout(impl):
     "`impl` with the compiled task on Inductor's own layout choice (channels-last activations), our other options kept."
@@ -116,7 +112,7 @@ def main():
     ratios = [a / b for a, b in zip(times['ours'], times['other'])]
     per_task = lambda name: 1000 * statistics.median(times[name]) / args.tasks
     other_name = AGAINST[args.against]
-    print(f"{machine(device)}, {images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
+    print(f"{what_runs_here(device)['machine']}, {images}, {args.method}, {args.steps} inner steps, {'first' if args.first_order else 'second'} order, {args.tasks} tasks: "
           f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}; "
           f"a meta-iteration's memory: ours {memory['ours']:.3f} GB, {other_name} {memory['other']:.3f} GB")

@@ -73,14 +73,6 @@ def git_commit(script:str='omniglot.py')->str:
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
-def what_ran_it(device:str='auto')->dict:
-    "What lies under our code and moves the numbers a little from one machine to another: the device, torch, and Pillow, which decodes image files."
-    import PIL, torch
-    from hidra_nb.training import pick_device
-    d = pick_device(device)
-    return dict(machine=torch.cuda.get_device_name(d) if d.type == 'cuda' else f'CPU, {torch.backends.cpu.get_cpu_capability()}',
-                torch=torch.__version__, pillow=PIL.__version__)
-
 def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
     from hidra_nb.training import make_config, open_run
     cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
@@ -119,6 +111,7 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
+    from hidra_nb.training import pick_device, what_runs_here
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
     if path.exists():
         with open(path) as f: done_seed = int(next(csv.DictReader(f))['seed'])
@@ -134,7 +127,7 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
                 iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
                 seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
                 eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
-                commit=git_commit(), **what_ran_it(args.device), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))
+                commit=git_commit(), **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))
     write_csv(path, [{**meta, **r} for r in rows])
     print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
 

@@ -7,7 +7,8 @@ __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'PER_SESSION', 'TrainConfi
            'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
            'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'all_reduce_kept',
            'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash',
-           'open_run', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
+           'open_run', 'config_for', 'plot_metrics', 'LivePlot', 'what_runs_here', 'TrainingStopped', 'stop_requests',
+           'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -468,6 +469,20 @@ def _metrics_upto(path:Path, iteration:int):
     lines = [l for l, r in zip(lines, rows) if r['iter'] <= iteration]
     write_atomic(path, lambda f: f.write(''.join(l + '\n' for l in lines)), 'w')
 
+# %% ../nbs/04_training.ipynb #b7e2c410
+def what_runs_here(device:torch.device)->dict:
+    "What lies under our code on `device`, which moves a run's numbers a little from one machine to another: the GPU, or the CPU's vector instructions; torch; Pillow, which decodes image files."
+    import PIL
+    machine = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.backends.cpu.get_cpu_capability()}'
+    return dict(machine=machine, torch=torch.__version__, pillow=PIL.__version__)
+
+@patch
+def record_session(self:Run, first_iter:int):
+    "Add this session's line to the run folder's `sessions.jsonl`: its first iteration, what ran it and on how many processes, its driver."
+    line = dict(first_iter=first_iter, date=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), **what_runs_here(self.device),
+                processes=self.world, driver=self.driver)
+    with open(self.out / 'sessions.jsonl', 'a') as f: f.write(json.dumps(line) + '\n')
+
 # %% ../nbs/04_training.ipynb #c0f1a9e5
 class TrainingStopped(KeyboardInterrupt):
     "Training stopped when asked (Ctrl-C, SIGTERM) after a whole meta-iteration, the run saved."
@@ -533,6 +548,7 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     with stop_requests() as asked:
         while self.iteration < cfg.iters:
             row = {'iter': self.iteration + 1, **self.step()}
+            if metrics and not rows: self.record_session(row['iter'])
             if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
             rows.append({**row, 'time': round(time.time() - start, 3)})
             if metrics:

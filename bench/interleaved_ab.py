@@ -99,6 +99,9 @@ def main():
         other = with_inductor_layout(partial(mine, driver='compiled'))
     elif args.against == 'first-layer-convolution':
         if device.type != 'cpu': p.error("--against first-layer-convolution compares two ways of the CPU driver's first layer (a GPU run keeps the convolution): run it with --device cpu")
+        if args.images != 'omniglot': p.error("--against first-layer-convolution compares two ways of a one-channel first layer, and MiniImageNet's has three (both sides would run the same code): leave --images out")
+        # both sides call one compiled function, whose version without the product would compile on two threads at once
+        if args.side_by_side > 1: p.error("--against first-layer-convolution times one task at a time: leave --side-by-side out")
         other = with_first_layer_convolution(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
     impls = dict(ours=mine, other=other)

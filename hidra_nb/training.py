@@ -473,7 +473,8 @@ def _metrics_upto(path:Path, iteration:int):
 def what_runs_here(device:torch.device)->dict:
     "What lies under our code on `device`, which moves a run's numbers a little from one machine to another: the GPU, or the CPU's vector instructions; torch; Pillow, which decodes image files."
     import PIL
-    machine = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'CPU, {torch.backends.cpu.get_cpu_capability()}'
+    machine = (torch.cuda.get_device_name(device) if device.type == 'cuda' else
+               f'CPU, {torch.backends.cpu.get_cpu_capability()}' if device.type == 'cpu' else device.type)  # e.g. 'mps'
     return dict(machine=machine, torch=torch.__version__, pillow=PIL.__version__)
 
 @patch

@@ -42,18 +42,20 @@ def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     model = make_model(ways, 32, method, image_shape=(3, 84, 84))
     return model.to(device), random_image_tasks(tasks, ways, shots, queries, (3, 84, 84), device=device)
 
+def with_maml_patched(impl, name:str, value):
+    "`impl` with `hidra_nb.maml.<name>` replaced by `value` while it runs: ours with one piece of its driver swapped."
+    def run(*args, **kwargs):
+        with mock.patch.object(hidra_nb.maml, name, value): impl(*args, **kwargs)
+    return run
+
 def with_inductor_layout(impl):
     "`impl` with the compiled task on Inductor's own layout choice (channels-last activations), our other options kept."
     compiled = torch.compile(task_meta_grad, options={**CPU_COMPILE_OPTIONS, 'layout_optimization': True})  # the one difference from ours
-    def run(*args, **kwargs):
-        with mock.patch.object(hidra_nb.maml, 'compiled_task_meta_grad', lambda device_type: compiled): impl(*args, **kwargs)
-    return run
+    return with_maml_patched(impl, 'compiled_task_meta_grad', lambda device_type: compiled)
 
 def with_first_layer_convolution(impl):
     "`impl` with the first layer as oneDNN's convolution: the compiled driver's `thin_convolutions_as_products` left out."
-    def run(*args, **kwargs):
-        with mock.patch.object(hidra_nb.maml, 'thin_convolutions_as_products', lambda model: nullcontext()): impl(*args, **kwargs)
-    return run
+    return with_maml_patched(impl, 'thin_convolutions_as_products', lambda model: nullcontext())
 
 BASELINES = {'plain': 'plain loop', 'higher': 'higher', 'learn2learn': 'learn2learn'}  # --against -> its name in maml_bench's tables
 AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time',

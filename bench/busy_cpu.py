@@ -17,6 +17,7 @@ one process, after warm-up; the table shows each round's, and the CSV keeps the 
 import argparse, json, os, statistics, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
+from maml_bench import checkout_commit, in_fresh_process, load_images, make_batch, make_model as headline_model
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {'default': {}, 'GOMP_SPINCOUNT=1000': {'GOMP_SPINCOUNT': '1000'}, 'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'}}
@@ -39,7 +40,6 @@ def one_workload(work:str)->float:
         step = lambda: hidra_step(model, sampler.sample(), opt, inner_lr=cfg.inner_lr, inner_steps=cfg.inner_steps, driver='loop')
         warm_up, repeats = 5, 40
     else:
-        from maml_bench import load_images, make_batch, make_model as headline_model
         from hidra_nb.maml import maml_step
         images, _ = load_images()
         model, batch = headline_model(5), make_batch(images, 5, 32, 'cpu')
@@ -49,12 +49,11 @@ def one_workload(work:str)->float:
     for _ in range(warm_up): step()
     return statistics.median(timed(step) for _ in range(repeats))
 
-def in_fresh_process(work:str, setting:str)->float:
+def seconds_under(setting:str, work:str)->float:
     "Seconds a meta-iteration of `work` takes in a new process whose libgomp waits as `setting` says."
     env = {k: v for k, v in os.environ.items() if k not in WAITING} | SETTINGS[setting]
-    out = subprocess.run([sys.executable, __file__, '--one', work], env=env, capture_output=True, text=True)
-    if out.returncode: raise RuntimeError(f"{work} under {setting} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.rstrip().splitlines()[-1])['seconds']
+    try: return in_fresh_process('--one', work, script=__file__, env=env)[1]['seconds']
+    except RuntimeError as e: raise RuntimeError(f"{work} under {setting} failed:\n{e}") from None
 
 @contextmanager
 def busy_processes(n:int):
@@ -77,7 +76,6 @@ def main():
     import torch
     from hidra_nb.data import write_csv
     from hidra_nb.training import what_runs_here
-    from maml_bench import checkout_commit
     meta = dict(what_runs_here(torch.device('cpu')), cores=len(os.sched_getaffinity(0)), busy_processes=args.busy, commit=checkout_commit(),
                 date=time.strftime('%Y-%m-%d', time.gmtime()))
     print(f"{meta['machine']}, {meta['cores']} cores, torch {meta['torch']}, commit {meta['commit']}")
@@ -88,7 +86,7 @@ def main():
             for i in range(args.rounds):  # the machine's speed drifts over minutes: the settings take turns
                 for setting in names[i % len(names):] + names[:i % len(names)]:
                     for work in args.workloads:
-                        times.setdefault((condition, setting, work), []).append(in_fresh_process(work, setting))
+                        times.setdefault((condition, setting, work), []).append(seconds_under(setting, work))
                         print(f"  {condition:4s} round {i + 1} {setting:24s} {work:8s} {times[condition, setting, work][-1]:.3f} s", flush=True)
     print(f"\nseconds a meta-iteration, each round's, idle | beside {args.busy} busy process(es):")
     print(f"{'setting':24s} " + ' '.join(f"{w:>27s}" for w in args.workloads))

@@ -229,9 +229,9 @@ def measure_one(impl_name, ways, tasks, steps, order, device, repeats, method='m
     return dict(seconds=statistics.median(times[-repeats:]), first_seconds=times[0], faults=statistics.median(faults[-repeats:]), peak_gb=peak,
                 iter_gb=iteration, start_gb=before if dev.type != 'cuda' else 0., data=data)
 
-def in_fresh_process(*args)->tuple: # (lines printed before the result, the result)
-    "Run this script with `args` in a new process; its last line of output is the JSON result."
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+def in_fresh_process(*args, script:str=__file__, env:dict=None)->tuple: # (lines printed before the result, the result)
+    "Run `script` (this one unless told) with `args` in a new process, with `env` if given; its last line of output is the JSON result."
+    out = subprocess.run([sys.executable, script, *args], env=env, capture_output=True, text=True)
     if out.returncode: raise RuntimeError(out.stderr[-2000:])
     *lines, last = out.stdout.rstrip().splitlines()
     return lines, json.loads(last)

@@ -1,4 +1,4 @@
-"""A meta-iteration's time with PyTorch's OpenMP threads waiting in three ways, on an idle CPU and beside busy processes.
+"""A meta-iteration's time with PyTorch's OpenMP threads waiting in three ways, or on one thread, on an idle CPU and beside busy processes.
 
     python bench/busy_cpu.py                        # 2 rounds, one busy process; prints a table, writes bench/results/busy-cpu.csv
     python bench/busy_cpu.py --rounds 1 --busy 2    # two busy processes beside each measurement
@@ -7,7 +7,8 @@ When PyTorch's OpenMP threads (GNU libgomp in the Linux wheels) run out of work,
 sleep: 300,000 turns unless told otherwise. On an idle machine that saves waking them for the next operation. When
 another process wants a core, a thread may spin on it while the thread it waits for has none. libgomp reads its
 settings once, when torch loads it, so every measurement runs in a fresh process started with its own environment:
-libgomp's default, `GOMP_SPINCOUNT=1000` (spin briefly), `OMP_WAIT_POLICY=PASSIVE` (sleep at once). Three
+libgomp's default, `GOMP_SPINCOUNT=1000` (spin briefly), `OMP_WAIT_POLICY=PASSIVE` (sleep at once), and
+`OMP_NUM_THREADS=1` (one thread, so none waits: the way out that gives up the second core). Three
 workloads: the demo's HIDRA meta-iteration (`hidra_nb demo`'s settings: 8 glyph tasks of 2-10 classes, Conv4-32, on
 the loop driver, which the demo's 300 iterations run), and MAML at first order on the headline workload (Omniglot,
 5-way, meta-batch 32, Conv4-64) on the compiled driver and on the loop. "Busy" starts `--busy` processes that spin
@@ -20,9 +21,10 @@ from pathlib import Path
 from maml_bench import checkout_commit, in_fresh_process, load_images, make_batch, make_model as headline_model
 
 HERE = Path(__file__).resolve().parent
-SETTINGS = {'default': {}, 'GOMP_SPINCOUNT=1000': {'GOMP_SPINCOUNT': '1000'}, 'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'}}
+SETTINGS = {'default': {}, 'GOMP_SPINCOUNT=1000': {'GOMP_SPINCOUNT': '1000'}, 'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'},
+            'OMP_NUM_THREADS=1': {'OMP_NUM_THREADS': '1'}}
 WORKLOADS = ('demo', 'compiled', 'loop')  # the demo's HIDRA; MAML at first order on the compiled driver and on the loop
-WAITING = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT')  # libgomp's settings for waiting threads: each process gets only its setting's
+THREADING = ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OMP_NUM_THREADS')  # each process gets only its setting's: the README's test command sets OMP_NUM_THREADS=1
 
 def one_workload(work:str)->float:
     "In this (fresh) process: the median seconds of a meta-iteration of `work`, after warm-up."
@@ -50,8 +52,8 @@ def one_workload(work:str)->float:
     return statistics.median(timed(step) for _ in range(repeats))
 
 def seconds_under(setting:str, work:str)->float:
-    "Seconds a meta-iteration of `work` takes in a new process whose libgomp waits as `setting` says."
-    env = {k: v for k, v in os.environ.items() if k not in WAITING} | SETTINGS[setting]
+    "Seconds a meta-iteration of `work` takes in a new process whose OpenMP threads run as `setting` says."
+    env = {k: v for k, v in os.environ.items() if k not in THREADING} | SETTINGS[setting]
     try: return in_fresh_process('--one', work, script=__file__, env=env)[1]['seconds']
     except RuntimeError as e: raise RuntimeError(f"{work} under {setting} failed:\n{e}") from None
 

@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 _HELP = docments(TrainConfig)  # the options' help is the configuration's own field comments
-_DEFAULT_SAID = dict(data_root="$HIDRA_DATA, else ../shared/data")  # where None means something
+_DEFAULT_SAID = dict(data_root="the data set's folder in $HIDRA_DATA, else in ../shared/data beside the project, else in $HIDRA_CACHE or ~/.cache/hidra_nb")  # where None means something
 
 def _default_text(f)->str: return 'from the preset' if f.name in PRESETS['glyphs'] else _DEFAULT_SAID.get(f.name, f.default)
 

@@ -86,9 +86,11 @@ def same_c_backward(model:Hidra, batch, **inner)->dict:
         f"HIDRA's step needs a `Hidra` model (a backbone and a master neuron), got {type(model).__name__}: wrap the backbone "
         "as Hidra(backbone, n_features), or use maml_step for a model with a fixed output layer")
     n_classes = check_batch(batch)
-    out = meta_backward(model, lambda C: replicate_master(model, C), batch, n_classes, first_step=hidra_first_step, **inner)
-    rows_to_mean(model.master, n_classes)
-    return out
+    def backward():
+        out = meta_backward(model, lambda C: replicate_master(model, C), batch, n_classes, first_step=hidra_first_step, **inner)
+        rows_to_mean(model.master, n_classes)
+        return out
+    return scaled_backward(model, 1.0, backward)  # `.grad` may hold gradient already: only this batch's sum becomes a mean
 
 def hidra_backward(model:Hidra,
                    batch, # (x_support, y_support, x_query, y_query) of T tasks with one C >= 2, or a list of such batches with different C

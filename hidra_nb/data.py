@@ -236,7 +236,8 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
             ways = list(range(lo, hi + 1))
         elif re.fullmatch(r'\d+(,\d+)*', text): ways = [int(w) for w in text.split(',')]
         else: raise ValueError(f"cannot read ways {given!r}: write one number ('5'), a range ('2-10', both ends included) or a list ('2,5,8')")
-    ways = [ways] if isinstance(ways, numbers.Integral) else list(ways)
+    try: ways = [ways] if isinstance(ways, numbers.Integral) else list(ways)
+    except TypeError: raise ValueError(f"ways must be whole numbers of classes, got {given!r}") from None
     if not ways or not all(isinstance(w, numbers.Integral) and not isinstance(w, bool) for w in ways):
         raise ValueError(f"ways must be whole numbers of classes, got {given!r}")
     if min(ways) < 2: raise ValueError(f"a task needs at least 2 classes, but ways {given!r} allows {min(ways)}")
@@ -669,12 +670,13 @@ def read_miniimagenet(listing:dict, size:int=84, check_counts:bool=True, split:s
 
 # %% ../nbs/03_data.ipynb #52a3f656
 def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Larochelle)
-                      root=None, # default: `data_root()/miniimagenet` (`cache_dir()/miniimagenet` without a data folder)
+                      root=None, # default: `data_root()/miniimagenet`, else `cache_dir()/miniimagenet`, the first that exists
                       splits_dir=None, # folder of train/val/test.csv for the `images/` layout
                       size:int=84, check_counts:bool=True, refresh:bool=False)->FewShotDataset:
     "One split of MiniImageNet, RGB 84 x 84, classes sorted by WordNet id, cached as one uint8 tensor."
     check_split('miniimagenet', 'ravi', split, MINI_SPLITS)
-    root = Path(root).expanduser() if root is not None else (data_root() or cache_dir()) / 'miniimagenet'
+    places = [Path(root).expanduser()] if root is not None else [p / 'miniimagenet' for p in (data_root(), cache_dir()) if p]
+    root = next((p for p in places if p.is_dir()), places[0])  # as for Omniglot: the data folder, then the cache
     t, listing = time.perf_counter(), miniimagenet_listing(root, split, splits_dir)
     stamp = hashlib.sha1(repr([1, size, check_counts, {c: [source_stamp(p) for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()
     d, where, hit = cached(lambda: dict(images=read_miniimagenet(listing, size, check_counts, split)), stamp,

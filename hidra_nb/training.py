@@ -84,7 +84,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
     if cfg.mixed_ways and len(ways) == 1:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
-    cfg.ways = str(cfg.ways)
+    cfg.ways = cfg.ways if isinstance(cfg.ways, str) else ','.join(map(str, ways))  # 5, [2, 5, 8], range(2, 5): as `parse_ways` reads them back
     return cfg
 
 # %% ../nbs/04_training.ipynb #471db5eb
@@ -276,7 +276,15 @@ class Run:
         self.opt = torch.optim.Adam(self.model.parameters(), cfg.outer_lr)
         if self.world > 1: self.opt = AllReduceGrads(self.opt)
         self.sampler = TaskSampler(self.train_data, cfg.ways, cfg.shots, cfg.queries, cfg.tasks, seed=cfg.seed, device=self.device)
+        # made now, so that an N the validation split cannot serve stops the run before it starts, not at its first validation
+        self.val_sampler = self.validation_tasks() if self.val_data is not None and cfg.val_every else None
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
+
+    def validation_tasks(self)->TaskSampler:
+        "The held-out tasks `validate` uses, the same every time; made on the split's device, so a process that does not validate copies nothing."
+        if self.val_data is None: raise ValueError("this run holds out no validation classes (Omniglot with val_classes=0): give --val-classes")
+        cfg = self.cfg
+        return TaskSampler(self.val_data, cfg.ways, cfg.shots, cfg.queries, tasks=10, seed=10_000 + cfg.seed, device=self.val_data.images.device)
 
     @property
     def inner(self):
@@ -346,7 +354,7 @@ def choose_driver(self:Run, batch)->str:
 @patch
 def validate(self:Run)->float:
     "Mean query accuracy after `test_inner_steps` on the same `val_tasks` held-out tasks every time."
-    sampler = TaskSampler(self.val_data, self.cfg.ways, self.cfg.shots, self.cfg.queries, tasks=10, seed=10_000 + self.cfg.seed, device=self.device)
+    sampler = self.val_sampler if self.val_sampler is not None else self.validation_tasks()
     sizes = [min(10, self.cfg.val_tasks - first) for first in range(0, self.cfg.val_tasks, 10)]  # batches of 10 tasks, then the rest
     accs = [adapted_accuracy(self.model, sampler.batch(i, tasks=n), inner_lr=self.cfg.inner_lr, inner_steps=self.cfg.test_inner_steps)
             for i, n in enumerate(sizes)]

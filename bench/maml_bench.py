@@ -324,7 +324,10 @@ def main():
     unknown = set(args.impls or ()) - set(IMPLS)
     if unknown: p.error(f"no implementation named {', '.join(map(repr, sorted(unknown)))}: choose from {', '.join(map(repr, IMPLS))}")
     impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY) and (args.impls is None or n in args.impls)]
-    if not impls: p.error(f"none of {args.impls} is installed here")
+    if not impls:
+        elsewhere = set(args.impls or ()) & (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY)
+        p.error(f"{', '.join(map(repr, sorted(elsewhere)))} {'runs' if len(elsewhere) == 1 else 'run'} on a {'CPU' if on_gpu else 'GPU'} only; choose from the others" if elsewhere
+                else f"none of {args.impls} is installed here")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}"
           f"{' (' + torch.cuda.get_device_name() + ')' if on_gpu else ''}; implementations: {', '.join(impls)}")
     print(f"meta-gradients against the plain loop on {args.device}, float64, Conv4-8, 5-way, 3 tasks, 2 inner steps:")

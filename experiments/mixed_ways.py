@@ -23,8 +23,9 @@ def main(iters=300, eval_tasks=100):
         cfg = make_config('glyphs', ways='2-10', mixed_ways=mixed, iters=iters, tasks=8, hidden=32, queries=5, val_every=0, ckpt_every=50)
         out = HERE / 'runs' / 'mixed_ways' / f"{'per-task' if mixed else 'per-batch'}-{iters}"  # --iters another time: another run
         spent = fit_timed(open_run(out, cfg), out)  # a rerun of a finished run keeps the time it took to train
-        wall, cpu, ran_it = spent['seconds'], spent['cpu_seconds'], what_runs_here(pick_device(cfg.device))
-        model, cfg, test = load_initialisation(out)
+        device = pick_device(cfg.device)
+        wall, cpu, ran_it = spent['seconds'], spent['cpu_seconds'], what_runs_here(device)
+        model, cfg, test = load_initialisation(out, device)  # evaluated where it trained, as the CSV's machine says
         for r in evaluate(model, test, '2-10', n_tasks=eval_tasks, steps=3, inner_lr=0.4, shots=5, queries=5, seed=1000):
             rows.append(dict(n_drawn='per task' if mixed else 'per meta-batch', iters=iters, train_s=round(wall, 1),
                              train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, **ran_it,

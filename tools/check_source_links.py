@@ -1,33 +1,60 @@
 """Check that every `show_doc` output stored in the notebooks links to the line where its function or class is defined.
 
     python tools/check_source_links.py          # exit 1, naming each stale link, when one points elsewhere
+    python tools/check_source_links.py --fix    # point each stale link at its definition's line, in place
 
 `show_doc` writes a "[source](.../hidra_nb/X.py#LN)" link into the cell's output when the cell runs. GitHub and Colab
 show that stored output; the docs site runs the cells again. An edit above a function moves its line, and the stored
-link goes on pointing at the old one until the cell runs again, so CI checks them all.
+link goes on pointing at the old one until the cell runs again, so CI checks them all. `--fix` writes the line the
+module has now (after `nbdev_export`), as running the cell would.
 """
-import json, re, sys
+import argparse, ast, json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LINK = re.compile(r'\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L(?P<line>\d+)\)[^\n]*\n+### (?P<name>[\w.]+)')
+LINK = re.compile(r'(?P<head>\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L)(?P<line>\d+)(?P<tail>\)[^\n]*\n+### (?P<name>[\w.]+))')
 
-def stale_links(nb_path:Path)->list:
-    "(cell id, name, path, line) of each stored source link in `nb_path` whose line does not define its name."
-    found = []
-    for cell in json.loads(nb_path.read_text())['cells']:
+def first_line(node)->int: return min([node.lineno] + [d.lineno for d in node.decorator_list])  # where `inspect` starts it
+
+def definition_line(path:Path, qualname:str)->int: # None when the module does not define it
+    "The line where `qualname` ('f', 'Class' or 'Class.method', the method in the class or `@patch`ed onto it) starts."
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    top = {n.name: n for n in ast.parse(path.read_text()).body if isinstance(n, defs)}
+    owner, _, name = qualname.rpartition('.')
+    if not owner: return first_line(top[name]) if name in top else None
+    if owner in top and (method := next((n for n in top[owner].body if isinstance(n, defs) and n.name == name), None)):
+        return first_line(method)
+    patched = top.get(name)  # `@patch def name(self:Owner)`
+    if patched and patched.args.args and ast.unparse(patched.args.args[0].annotation or ast.Name('')) == owner: return first_line(patched)
+    return None
+
+def stored_links(nb:dict):
+    "(cell, output's markdown list, match) for each source link in the notebook's stored outputs."
+    for cell in nb['cells']:
         for out in cell.get('outputs', []):
-            for m in LINK.finditer(''.join(out.get('data', {}).get('text/markdown', []))):
-                lines = (ROOT / m['path']).read_text().splitlines()
-                line, name = int(m['line']), m['name'].split('.')[-1]
-                at = lines[line - 1] if line <= len(lines) else ''
-                if not re.match(rf'\s*(async\s+def|def|class)\s+{name}\b', at): found.append((cell.get('id'), m['name'], m['path'], line))
-    return found
+            md = out.get('data', {}).get('text/markdown')
+            if md: yield from ((cell, out, m) for m in LINK.finditer(''.join(md)))
 
 def main():
-    stale = [(nb.name, *s) for nb in sorted((ROOT / 'nbs').glob('*.ipynb')) for s in stale_links(nb)]
-    for nb, cell, name, path, line in stale:
-        print(f"{nb} cell {cell}: the stored link for {name} points at {path} line {line}, which does not define it: run the cell again")
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--fix', action='store_true', help="point stale links at their definitions' lines, in place")
+    args, stale = p.parse_args(), 0
+    for nb_path in sorted((ROOT / 'nbs').glob('*.ipynb')):
+        nb, changed = json.loads(nb_path.read_text()), False
+        for cell, out, m in list(stored_links(nb)):
+            line = definition_line(ROOT / m['path'], m['name'])
+            if line == int(m['line']): continue
+            if line is None or not args.fix:
+                stale += 1
+                print(f"{nb_path.name} cell {cell.get('id')}: the stored link for {m['name']} points at {m['path']} line {m['line']}, "
+                      + (f"but it starts at line {line}: run the cell again, or this script with --fix" if line else "which does not define it: run the cell again"))
+                continue
+            md = ''.join(out['data']['text/markdown']).replace(m[0], f"{m['head']}{line}{m['tail']}", 1)
+            out['data']['text/markdown'] = md.splitlines(keepends=True)
+            changed = True
+        if changed:
+            nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+            print(f"{nb_path.name}: stale source links pointed at their definitions")
     if stale: sys.exit(1)
     print("source links: every stored show_doc link points at its definition")
 

@@ -7,6 +7,7 @@ __all__ = ['task_batch_norm', 'TaskBatchNorm', 'switched', 'plain_batch_norm', '
            'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'Conv4']
 
 # %% ../nbs/00_backbone.ipynb #ffbee8e7
+import numbers
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -117,6 +118,8 @@ class Conv4(nn.Sequential):
     def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet
                  hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
                  n_blocks:int=4): # convolutional blocks, each halving H and W
+        for name, v in (('in_channels', in_channels), ('hidden', hidden), ('n_blocks', n_blocks)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1: raise ValueError(f"Conv4's {name} must be a whole number >= 1, got {v!r}")
         channels = [in_channels] + [hidden] * n_blocks
         super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
 

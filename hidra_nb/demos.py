@@ -125,11 +125,14 @@ def show_percent(ax):
     ax.set_ylim(0, max(102, ax.dataLim.ymax + 1))
 
 def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16), mark:int=None):
-    "Accuracy against N after `steps` steps of `lr`, at every N `ev` knows: one line per HIDRA model, one for all MAML ones."
+    "Accuracy against N after `steps` steps of `lr`, at every N `ev` knows: one line per HIDRA model, one for the MAML ones."
+    known = {name: rows for name in ev.models if (rows := [r for n in ns if ev.has(name, n, steps, lr) for r in ev.rows(name, n, steps, lr)])}
+    maml = [name for name in known if not isinstance(ev.models[name], Hidra)]
+    maml_ns = [r['N'] for name in maml for r in known[name] if r['step'] == 0]
+    one_per_n = len(maml_ns) == len(set(maml_ns))  # two MAML models at one N (first and second order, say) keep a line each
     results = {}
-    for name, model in ev.models.items():
-        rows = [r for n in ns if ev.has(name, n, steps, lr) for r in ev.rows(name, n, steps, lr)]
-        if rows: results.setdefault(name if isinstance(model, Hidra) else 'MAML, one model per N', []).extend(rows)
+    for name, rows in known.items():
+        results.setdefault('MAML, one model per N' if name in maml and one_per_n else name, []).extend(rows)
     for rows in results.values(): rows.sort(key=lambda r: (r['N'], r['step']))
     ax = plot_accuracy_vs_n(results, steps, ax, title=f"after {steps} inner step{'s' * (steps != 1)} of {lr}")
     ax.plot(list(ns), [100 / n for n in ns], ':', c='gray', label='chance')

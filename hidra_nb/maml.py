@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks',
-           'random_image_tasks', 'check_whole_number', 'check_rate', 'check_batch', 'logits', 'support_loss',
+           'random_image_tasks', 'check_whole_number', 'check_rate', 'check_batch', 'logits', 'support_loss', 'frozen',
            'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
            'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
            'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
@@ -113,14 +113,18 @@ def support_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->
     return F.cross_entropy(logits(model, params, x), y)
 
 # %% ../nbs/01_maml.ipynb #7d8b1ec3
+def frozen(model:nn.Module)->set:
+    "Names of the parameters `requires_grad=False` keeps out of training: the inner steps leave them where they are too."
+    return {k for k, p in model.named_parameters() if not p.requires_grad}
+
 def sgd_step(model:nn.Module, params:dict, # where the step starts
              x:torch.Tensor, y:torch.Tensor, # one task's support set
              *, inner_lr:float, first_order:bool=False)->dict: # the parameters after one step
     "One step of Eq. 2.1: `params` minus `inner_lr` times the support loss's gradient, differentiable back to `params`."
     # first order: the gradient is taken at detached weights, so no graph is built through it (cheaper, same value)
     at = {k: p.detach() for k, p in params.items()} if first_order else params
-    grads = grad(support_loss)(at, model, x, y)
-    return {k: p - inner_lr * grads[k] for k, p in params.items()}
+    grads, still = grad(support_loss)(at, model, x, y), frozen(model)
+    return {k: p if k in still else p - inner_lr * grads[k] for k, p in params.items()}
 
 def inner_steps_for(model:nn.Module, x:torch.Tensor, y:torch.Tensor, *, inner_lr:float, inner_steps:int,
                     first_order:bool=False, first_step=None)->list: # `inner_steps` functions, params -> params

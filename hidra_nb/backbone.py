@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['task_batch_norm', 'TaskBatchNorm', 'switched', 'plain_batch_norm', 'conv_as_product', 'ProductConv2d',
-           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'Conv4']
+           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'check_whole_number', 'Conv4']
 
 # %% ../nbs/00_backbone.ipynb #ffbee8e7
 import numbers
@@ -113,13 +113,16 @@ def forward(self:ConvBlock, x:torch.Tensor)->torch.Tensor:
 
 
 # %% ../nbs/00_backbone.ipynb #5db380fc
+def check_whole_number(name:str, v, low:int=1):
+    "Fail clearly unless `v` is a whole number of at least `low`: a size or a count (every chapter's settings use it)."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
+
 class Conv4(nn.Sequential):
     "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
     def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet
                  hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
                  n_blocks:int=4): # convolutional blocks, each halving H and W
-        for name, v in (('in_channels', in_channels), ('hidden', hidden), ('n_blocks', n_blocks)):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1: raise ValueError(f"Conv4's {name} must be a whole number >= 1, got {v!r}")
+        for name, v in (('in_channels', in_channels), ('hidden', hidden), ('n_blocks', n_blocks)): check_whole_number(f"Conv4's {name}", v)
         channels = [in_channels] + [hidden] * n_blocks
         super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
 

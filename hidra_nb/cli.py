@@ -14,7 +14,8 @@ import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
-from .maml import CompilerUnavailable, NonFiniteLoss, check_whole_number
+from .maml import CompilerUnavailable, NonFiniteLoss
+from .backbone import check_whole_number
 from .evaluation import checkpoint_of, evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9

@@ -13,7 +13,8 @@ from torch import nn
 from fastcore.basics import patch
 from torch.func import functional_call
 from . import maml
-from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, check_whole_number, frozen, logits, meta_backward, step_if_finite
+from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, frozen, logits, meta_backward, step_if_finite
+from .backbone import check_whole_number
 
 # %% ../nbs/02_core.ipynb #786fa83e
 class Hidra(nn.Module):
@@ -61,7 +62,8 @@ def hidra_first_step(model:Hidra, params:dict, # a task's start: the backbone, a
     dloss_dlogits = (1 / n_classes - one_hot) / len(y)  # softmax minus targets, at the uniform prediction
     moved = {'master.weight': params['master.weight'] - inner_lr * dloss_dlogits.T @ features,
              'master.bias': params['master.bias'] - inner_lr * dloss_dlogits.sum(0)}
-    return {**params, **{k: v for k, v in moved.items() if k not in frozen(model)}}  # a frozen master's rows stay, as in `sgd_step`
+    still = frozen(model)  # a frozen master's rows stay, as in `sgd_step`
+    return {**params, **{k: v for k, v in moved.items() if k not in still}}
 
 # %% ../nbs/02_core.ipynb #adef1c38
 def rows_to_mean(master:nn.Linear, n_classes:int):

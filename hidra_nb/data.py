@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
-from .maml import check_whole_number
+from .backbone import check_whole_number
 
 # %% ../nbs/03_data.ipynb #b5b60cee
 class FewShotDataset:

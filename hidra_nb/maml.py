@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks',
-           'random_image_tasks', 'check_whole_number', 'check_rate', 'check_batch', 'logits', 'support_loss', 'frozen',
-           'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
+           'random_image_tasks', 'check_rate', 'check_batch', 'logits', 'support_loss', 'frozen', 'sgd_step',
+           'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
            'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
            'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
            'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, grad_and_value, vjp, vmap
-from .backbone import plain_batch_norm, thin_convolutions_as_products
+from .backbone import check_whole_number, plain_batch_norm, thin_convolutions_as_products
 
 # %% ../nbs/01_maml.ipynb #69cb8527
 def toy_tasks(n_tasks:int, # T, tasks in the meta-batch
@@ -60,10 +60,6 @@ def random_image_tasks(n_tasks:int, # T, tasks in the meta-batch
 
 # %% ../nbs/01_maml.ipynb #9fe3acae
 def _fail(msg): raise ValueError(msg)
-
-def check_whole_number(name:str, v, low:int=1):
-    "Fail clearly unless `v` is a whole number of at least `low`."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: _fail(f"{name} must be a whole number >= {low}, got {v!r}")
 
 def check_rate(name:str, v, positive:bool=False):
     "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
@@ -331,7 +327,6 @@ def recomputed_task_meta_grad(params:dict, x_support, y_support, x_query, y_quer
                               pieces:tuple=None): # (run a step, pull back through a step, query gradient); None: `RECOMPUTE_PIECES`
     "As `task_meta_grad`, keeping one inner step's graph at a time: each step runs again, under `vjp`, on the way back."
     run_step, pull_back, query_grad_at = pieces or RECOMPUTE_PIECES
-    check_no_randomness(model)
     steps = inner_steps_for(model, x_support, y_support, **inner)
     starts = [params]  # theta_0 .. theta_U: all that is kept of the forward pass
     for step in steps: starts.append(run_step(step, starts[-1]))
@@ -341,6 +336,7 @@ def recomputed_task_meta_grad(params:dict, x_support, y_support, x_query, y_quer
 
 def recompute_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `loop_meta_backward`, in the memory of one inner step at second order: see `recomputed_task_meta_grad`."
+    check_no_randomness(model)
     return meta_backward_by_task(recomputed_task_meta_grad, model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #f178cbcc
@@ -351,6 +347,7 @@ def compiled_recompute_pieces(device_type:str='cpu')->tuple:
 
 def compiled_recompute_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `recompute_meta_backward`, with its pieces compiled (they compile on first use, once for any number of steps)."
+    check_no_randomness(model)
     task_grad = partial(recomputed_task_meta_grad, pieces=compiled_recompute_pieces(batch[0].device.type))
     return compiled_by_task(task_grad, model, init, batch, n_classes, uncompiled='recompute', **inner)
 

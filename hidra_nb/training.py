@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch import nn
-from .backbone import Conv4
-from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, check_whole_number, checked_side_by_side, maml_backward, step_if_finite
+from .backbone import Conv4, check_whole_number
+from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, hidra_backward, adapted_accuracy
 from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, TaskSampler
 from functools import lru_cache

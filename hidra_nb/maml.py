@@ -387,7 +387,7 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd
 def peak_allocated_mb(fn)->float:
-    "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, above what it held when `fn` started, in MB."
+    "Peak of the bytes PyTorch's CPU allocator holds while `fn()` runs, above what it held when `fn` started, in MB of 2**20 bytes."
     import json, tempfile
     from torch.profiler import profile
     # without a GPU, a CUDA build's profiler prints trace lines and a harmless 'gpuGetDeviceCount failed' error;

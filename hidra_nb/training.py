@@ -284,7 +284,10 @@ class Run:
         "The held-out tasks `validate` uses, the same every time; made on the split's device, so a process that does not validate copies nothing."
         if self.val_data is None: raise ValueError("this run holds out no validation classes (Omniglot with val_classes=0): give --val-classes")
         cfg = self.cfg
-        return TaskSampler(self.val_data, cfg.ways, cfg.shots, cfg.queries, tasks=10, seed=10_000 + cfg.seed, device=self.val_data.images.device)
+        try: return TaskSampler(self.val_data, cfg.ways, cfg.shots, cfg.queries, tasks=10, seed=10_000 + cfg.seed, device=self.val_data.images.device)
+        except ValueError as e:
+            more = "hold out more classes (--val-classes), or " if cfg.dataset == 'omniglot' else ""
+            raise ValueError(f"the validation split cannot serve this run: {e}; or {more}train without validation (--val-every 0)") from None
 
     @property
     def inner(self):

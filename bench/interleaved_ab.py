@@ -7,13 +7,13 @@
     python bench/interleaved_ab.py --against inductor-layout
     python bench/interleaved_ab.py --against first-layer-convolution --first-order
     python bench/interleaved_ab.py --side-by-side 2 --against one-at-a-time --tasks 32
-    python bench/interleaved_ab.py --device cuda --tasks 32    # ours on vmap, the driver a GPU run picks
+    python bench/interleaved_ab.py --device cuda --tasks 32    # ours on vmap, the driver a GPU run tries first
 
 This machine's speed drifts by 10-30% over minutes, which hides differences of a few percent between fresh
 processes run one after the other. Here both implementations share one process, model and batch, alternate (in
 ABBA order), and the ratio is taken pair by pair, so that drift cancels. MAML or HIDRA (the plain loop inside the
-paper's Algorithm 1), Conv4-64, Omniglot 5-way 5-shot 15-query; ours on the driver a training run picks (compiled on
-a CPU: the warm-up call compiles). Prints the median ratio of ours to the other and its range. `--images
+paper's Algorithm 1), Conv4-64, Omniglot 5-way 5-shot 15-query; ours on the driver a training run tries first (compiled
+on a CPU, where the warm-up call compiles; vmap on a GPU), which the run keeps when it is faster than the loop. Prints the median ratio of ours to the other and its range. `--images
 miniimagenet` times MiniImageNet's shapes instead (Conv4-32 on 3x84x84 images; random pixels, as speed does not
 depend on them). `--against inductor-layout` times ours against itself compiled with Inductor's own choice of
 layout (channels-last activations), which `hidra_nb` turns off on a CPU: it shows what that choice costs.
@@ -24,9 +24,10 @@ it shows what the product buys on this machine's processor.
 one-at-a-time` times it against the compiled driver one task at a time: it shows what the second task in flight buys.
 `--against higher` (or `learn2learn`) times ours against that package's MAML in the same way, where it is installed
 (bench README). `--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
-memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it).
+memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it). After the timing it checks, in
+float64 on a small batch, that the two compute the same meta-gradient, and exits with an error if they do not.
 """
-import argparse, statistics
+import argparse, math, statistics, sys
 from contextlib import nullcontext
 from functools import partial
 import torch
@@ -57,6 +58,18 @@ def with_first_layer_convolution(impl):
     "`impl` with the first layer as oneDNN's convolution: the compiled driver's `thin_convolutions_as_products` left out."
     return with_maml_patched(impl, 'thin_convolutions_as_products', lambda model: nullcontext())
 
+def largest_gradient_difference(impls:dict, method:str, first_order:bool, image_shape:tuple, device)->float:
+    "Largest difference between the two implementations' meta-gradients on a small float64 batch: Conv4-8, 5-way, 3 tasks, 2 inner steps."
+    batch = random_image_tasks(3, 5, 5, 3, image_shape, torch.Generator().manual_seed(0), torch.float64, device)
+    grads = []
+    for impl in impls.values():
+        torch.manual_seed(0)
+        model = make_model(5, hidden=8, method=method, image_shape=image_shape).double().to(device)
+        impl(model, batch, 0.4, 2, first_order)
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    diff = (grads[0] - grads[1]).abs().max().item()
+    return diff if math.isfinite(diff) else math.inf  # a NaN on either side is a failure
+
 BASELINES = {'plain': 'plain loop', 'higher': 'higher', 'learn2learn': 'learn2learn'}  # --against -> its name in maml_bench's tables
 AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time',
            'first-layer-convolution': 'ours with the first layer as a convolution'}
@@ -71,7 +84,7 @@ def main():
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
-    p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run picks)")
+    p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run tries first: compiled on a CPU, vmap on a GPU)")
     p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, `higher` or learn2learn (each around Algorithm 1 for HIDRA, as in maml_bench.py), ours "
@@ -121,6 +134,10 @@ def main():
           f"ours {per_task('ours'):.1f} ms a task, {other_name} {per_task('other'):.1f}; ours / {other_name}, pair by pair: "
           f"median {statistics.median(ratios):.3f}, range {min(ratios):.3f}-{max(ratios):.3f}; "
           f"a meta-iteration's memory: ours {memory['ours']:.3f} GB, {other_name} {memory['other']:.3f} GB")
+    # checked after the timing, so that the float64 code it compiles is not resident while the clock runs
+    worst = largest_gradient_difference(impls, args.method, args.first_order, tuple(batch[0].shape[-3:]), device)
+    print(f"meta-gradients of ours and {other_name}, float64 (Conv4-8, 5-way, 3 tasks, 2 inner steps): largest difference {worst:.1e}")
+    if not worst <= 1e-9: sys.exit("the two disagree: the timings above compare different computations")
 
 if __name__ == '__main__':
     main()

@@ -146,7 +146,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--scale', default='cpu', choices=list(SCALES))
     p.add_argument('--only', default=None, help="comma-separated job names (default: all)")
-    p.add_argument('--workers', type=int, default=1, help="processes, one thread each, sharing the jobs")
+    p.add_argument('--workers', type=int, default=1, help="processes sharing the jobs, one thread each (with 1, the jobs run in this process on torch's default threads)")
     p.add_argument('--worker', type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default='auto')

@@ -663,7 +663,7 @@ def read_miniimagenet(listing:dict, size:int=84, check_counts:bool=True, split:s
     counts = {c: len(ps) for c, ps in listing.items()}
     if len(set(counts.values())) > 1: raise ValueError(f"MiniImageNet {split}: classes differ in size, e.g. {min(counts, key=counts.get)} has {min(counts.values())} images, others {max(counts.values())}: the copy looks incomplete; unpack it again")
     if check_counts and (len(listing), max(counts.values())) != (MINI_CLASSES.get(split), 600):
-        raise ValueError(f"MiniImageNet {split} has {len(listing)} classes of {max(counts.values())} images; the Ravi split has {MINI_CLASSES.get(split)} of 600: it looks incomplete; unpack it again, or pass check_counts=False for a subset on purpose")
+        raise ValueError(f"MiniImageNet {split} has {len(listing)} classes of {max(counts.values())} images; the Ravi split has {MINI_CLASSES.get(split)} of 600: it looks incomplete; unpack it again (a subset on purpose loads in Python, with load_dataset(..., check_counts=False))")
     files = [p for ps in listing.values() for p in ps]
     images = [decode_image(p.read_bytes, p, size, 'RGB') for p in files]
     return torch.from_numpy(np.stack(images)).view(len(listing), -1, 3, size, size)

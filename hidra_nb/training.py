@@ -159,7 +159,7 @@ def keep_freed_memory(max_block:int=32 << 20, # bytes; larger blocks are still m
 # %% ../nbs/04_training.ipynb #7fd9c181
 @lru_cache(maxsize=8)
 def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_classes:int=100):
-    "`load_dataset`, remembered for the life of the process; Omniglot holds out `val_classes` training characters."
+    "`load_dataset`, remembered for the life of the process (the last eight splits); Omniglot holds out `val_classes` training characters."
     extra = dict(n_val=val_classes) if dataset == 'omniglot' else {}
     return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 

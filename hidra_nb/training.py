@@ -23,7 +23,7 @@ from torch import nn
 from .backbone import Conv4, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, hidra_backward, adapted_accuracy
-from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, TaskSampler
+from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -266,19 +266,29 @@ class Run:
         self.device = pick_device(cfg.device, world_size())
         self.rank, self.world = init_distributed(self.device)
         self.cfg, self.out = cfg, Path(out) if out else None
-        split = lambda name: load_split(cfg.dataset, name, cfg.data_root, cfg.split_seed, cfg.val_classes)
-        self.train_data = split('train')
-        val = None if cfg.dataset == 'omniglot' and cfg.val_classes == 0 else split('val')
-        # only the first process validates (`fit`): it alone copies the split to its device, once, so `validate` copies nothing
-        self.val_data = val.to(self.device) if val is not None and self.rank == 0 else val
+        self.train_data, self._val = self.data_split('train'), None  # the validation split is read when first needed (`val_data`)
         torch.manual_seed(cfg.seed)
         self.model = make_model(cfg, self.train_data.image_shape).to(self.device)
         self.opt = torch.optim.Adam(self.model.parameters(), cfg.outer_lr)
         if self.world > 1: self.opt = AllReduceGrads(self.opt)
         self.sampler = TaskSampler(self.train_data, cfg.ways, cfg.shots, cfg.queries, cfg.tasks, seed=cfg.seed, device=self.device)
         # made now, so that an N the validation split cannot serve stops the run before it starts, not at its first validation
-        self.val_sampler = self.validation_tasks() if self.val_data is not None and cfg.val_every else None
+        self.val_sampler = self.validation_tasks() if cfg.val_every and self.val_data is not None else None
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
+
+    def data_split(self, name:str)->FewShotDataset:
+        "One split of the run's data set, as its configuration draws it (`load_split`)."
+        cfg = self.cfg
+        return load_split(cfg.dataset, name, cfg.data_root, cfg.split_seed, cfg.val_classes)
+
+    @property
+    def val_data(self)->FewShotDataset:
+        "The held-out validation split, read the first time it is needed (a run that never validates never reads it); None where the run holds out none."
+        if self._val is None and not (self.cfg.dataset == 'omniglot' and self.cfg.val_classes == 0):
+            val = self.data_split('val')
+            # only the first process validates (`fit`): it alone copies the split to its device, once, so `validate` copies nothing
+            self._val = val.to(self.device) if self.rank == 0 else val
+        return self._val
 
     def validation_tasks(self)->TaskSampler:
         "The held-out tasks `validate` uses, the same every time; made on the split's device, so a process that does not validate copies nothing."
@@ -371,7 +381,7 @@ def state_dict(self:Run)->dict:
     if torch.cuda.is_available(): rng['cuda'] = torch.cuda.get_rng_state_all()
     return {'format': 'hidra_nb/1', 'config': asdict(self.cfg), 'iteration': self.iteration,
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(), 'sampler': self.sampler.state_dict(),
-            'rng': rng, 'data': {'train': self.train_data.info, 'val': self.val_data.info if self.val_data else None},
+            'rng': rng, 'data': {'train': self.train_data.info, 'val': self._val.info if self._val is not None else None},
             'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)))}
 
 @patch

@@ -8,7 +8,7 @@
 # that ends early still returns what came before it:
 #   1. the machine: the GPU, Python and torch (a GPU machine has its own torch, not the pinned one);
 #   2. ours against the plain loop in one process, taking turns (`interleaved_ab.py`): MAML and HIDRA, second and first
-#      order, meta-batch $TASKS; ours on the driver a GPU run picks (vmap): the 5x target, and memory;
+#      order, meta-batch $TASKS; ours on the driver a GPU run tries first (vmap): the 5x target, and memory;
 #   3. `hidra_nb demo`, the README's main job, on the GPU end to end (train, checkpoint, evaluate); its run times vmap
 #      against the loop on its first meta-batch and prints which it keeps (`--driver auto`, training chapter);
 #   4. a training run stopped and resumed on the GPU, N mixed within each meta-batch (its checkpoint holds the GPU's
@@ -43,7 +43,7 @@ step() {  # step NAME SECONDS COMMAND...: run it under a time limit, its output 
   echo "== $name: exit $rc after $((SECONDS - start)) s$([ $rc = 124 ] && echo ', stopped at its limit')" | tee -a "$LOG"
   [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
 }
-ab() { step "ours against the plain loop: $*" 120 python3 bench/interleaved_ab.py --device "$DEVICE" --tasks "$TASKS" --pairs "$PAIRS" "$@"; }
+ab() { step "ours against the plain loop: $*" 180 python3 bench/interleaved_ab.py --device "$DEVICE" --tasks "$TASKS" --pairs "$PAIRS" "$@"; }
 
 echo "commit ${BENCH_COMMIT:-$(git describe --always --dirty 2>/dev/null || echo unknown)}" | tee -a "$LOG"
 step machine 60 bash -c 'nvidia-smi -L 2>/dev/null; python3 -c "import sys, torch; print(sys.version.split()[0], torch.__version__, torch.cuda.get_device_name() if torch.cuda.is_available() else \"no GPU\")"'

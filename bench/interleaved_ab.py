@@ -25,7 +25,9 @@ one-at-a-time` times it against the compiled driver one task at a time: it shows
 `--against higher` (or `learn2learn`) times ours against that package's MAML in the same way, where it is installed
 (bench README). `--device cuda` runs the same on a GPU, waiting for the GPU before each clock reading. It also prints each side's
 memory for one meta-iteration (`meta_iteration_gb`, as `maml_bench.py` counts it). After the timing it checks, in
-float64 on a small batch, that the two compute the same meta-gradient, and exits with an error if they do not.
+float64 on a small batch, that the two compute the same meta-gradient, and exits with an error if they do not (for
+HIDRA the master neuron's own meta-gradient is about 0, so the check sees the backbone's: the core chapter tests the
+master's).
 """
 import argparse, math, statistics, sys
 from contextlib import nullcontext

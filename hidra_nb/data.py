@@ -267,7 +267,8 @@ def check_ways(self:TaskSampler, n:int):
     "Fail clearly when `n`-way tasks with this sampler's shots and queries cannot be drawn from its dataset."
     ds, need = self.ds, self.shots + self.queries
     if n > ds.n_classes:
-        raise ValueError(f"{n}-way tasks need {n} classes, but {ds.info.get('dataset', 'the dataset')} {ds.info.get('split')} has only {ds.n_classes}: ask for {ds.n_classes}-way tasks at most")
+        most = f"ask for {ds.n_classes}-way tasks at most" if ds.n_classes >= 2 else "too few for any task, which needs 2"
+        raise ValueError(f"{n}-way tasks need {n} classes, but {ds.info.get('dataset', 'the dataset')} {ds.info.get('split')} has only {ds.n_classes}: {most}")
     if need > ds.n_per_class:
         raise ValueError(f"shots + queries = {self.shots} + {self.queries} = {need} images a class, but each class of "
                          f"{ds.info.get('dataset', 'the dataset')} has only {ds.n_per_class}: support and query never share an image, so ask for fewer shots or queries")

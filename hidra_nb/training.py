@@ -296,7 +296,8 @@ class Run:
         cfg = self.cfg
         try: return TaskSampler(self.val_data, cfg.ways, cfg.shots, cfg.queries, tasks=10, seed=10_000 + cfg.seed, device=self.val_data.images.device)
         except ValueError as e:
-            more = "hold out more classes (--val-classes), or " if cfg.dataset == 'omniglot' else ""
+            too_few = max(parse_ways(cfg.ways)) > self.val_data.n_classes  # classes, not images a class: holding out more helps
+            more = "hold out more classes (--val-classes), or " if cfg.dataset == 'omniglot' and too_few else ""
             raise ValueError(f"the validation split cannot serve this run: {e}; or {more}train without validation (--val-every 0)") from None
 
     @property

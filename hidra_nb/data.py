@@ -7,11 +7,11 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
            'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir',
-           'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached', 'omniglot_sources',
-           'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image',
-           'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split',
-           'with_rotations', 'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet', 'load_miniimagenet',
-           'load_dataset']
+           'data_places', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
+           'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
+           'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
+           'vinyals_split', 'with_rotations', 'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet',
+           'load_miniimagenet', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -375,6 +375,10 @@ def cache_dir()->Path:
     "Where caches go when the data folder is read-only: `$HIDRA_CACHE`, else `~/.cache/hidra_nb`."
     return Path(os.environ.get('HIDRA_CACHE') or Path.home() / '.cache' / 'hidra_nb').expanduser()
 
+def data_places(root, name:str)->list:
+    "Where a data set may be, in order: `root` if given; else its folder `name` in the data folder, then in the cache folder."
+    return [Path(root).expanduser()] if root is not None else [p / name for p in (data_root(), cache_dir()) if p]
+
 def writable(folder:Path)->bool:
     "True when `folder` exists, has a write bit set and `os.access` allows writing."
     try: mode = Path(folder).stat().st_mode
@@ -460,7 +464,7 @@ def download_omniglot(folder:Path):
 def find_omniglot(root=None, # a folder; default: `data_root()/omniglot`, then `cache_dir()/omniglot`
                   download:bool=False)->dict: # set name -> folder or zip
     "Both Omniglot sets, downloading them if asked and nothing is found; a clear error otherwise."
-    places = [Path(root).expanduser()] if root is not None else [p / 'omniglot' for p in (data_root(), cache_dir()) if p]
+    places = data_places(root, 'omniglot')
     for p in places:
         if (found := omniglot_sources(p)): break
     else:
@@ -676,7 +680,7 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
                       size:int=84, check_counts:bool=True, refresh:bool=False)->FewShotDataset:
     "One split of MiniImageNet, RGB 84 x 84, classes sorted by WordNet id, cached as one uint8 tensor."
     check_split('miniimagenet', 'ravi', split, MINI_SPLITS)
-    places = [Path(root).expanduser()] if root is not None else [p / 'miniimagenet' for p in (data_root(), cache_dir()) if p]
+    places = data_places(root, 'miniimagenet')
     root = next((p for p in places if p.is_dir()), places[0])  # as for Omniglot: the data folder, then the cache
     t, listing = time.perf_counter(), miniimagenet_listing(root, split, splits_dir)
     stamp = hashlib.sha1(repr([1, size, check_counts, {c: [source_stamp(p) for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()

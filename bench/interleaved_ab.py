@@ -29,7 +29,7 @@ float64 on a small batch, that the two compute the same meta-gradient, and exits
 HIDRA the master neuron's own meta-gradient is about 0, so the check sees the backbone's: the core chapter tests the
 master's).
 """
-import argparse, math, statistics, sys
+import argparse, statistics, sys
 from contextlib import nullcontext
 from functools import partial
 import torch
@@ -38,7 +38,8 @@ import hidra_nb.maml
 from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
 from hidra_nb.training import keep_freed_memory, pick_device, what_runs_here
-from maml_bench import OPTIONAL, at_least_one, available, impls_of, load_images, make_batch, make_model, meta_iteration_gb, ours, ours_hidra
+from maml_bench import (OPTIONAL, at_least_one, available, float64_meta_gradient, impls_of, largest_difference, load_images, make_batch,
+                        make_model, meta_iteration_gb, ours, ours_hidra)
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
     "Conv4-32 on 3x84x84 images, as the paper's MiniImageNet runs, with random pixels and balanced labels."
@@ -63,14 +64,7 @@ def with_first_layer_convolution(impl):
 def largest_gradient_difference(impls:dict, method:str, first_order:bool, image_shape:tuple, device)->float:
     "Largest difference between the two implementations' meta-gradients on a small float64 batch: Conv4-8, 5-way, 3 tasks, 2 inner steps."
     batch = random_image_tasks(3, 5, 5, 3, image_shape, torch.Generator().manual_seed(0), torch.float64, device)
-    grads = []
-    for impl in impls.values():
-        torch.manual_seed(0)
-        model = make_model(5, hidden=8, method=method, image_shape=image_shape).double().to(device)
-        impl(model, batch, 0.4, 2, first_order)
-        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
-    diff = (grads[0] - grads[1]).abs().max().item()
-    return diff if math.isfinite(diff) else math.inf  # a NaN on either side is a failure
+    return largest_difference(*(float64_meta_gradient(impl, method, batch, first_order) for impl in impls.values()))
 
 BASELINES = {'plain': 'plain loop', 'higher': 'higher', 'learn2learn': 'learn2learn'}  # --against -> its name in maml_bench's tables
 AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-a-time': 'ours one task at a time',

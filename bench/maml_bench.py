@@ -147,6 +147,18 @@ def make_batch(ds, ways, tasks, device, dtype=torch.float32, queries=15, seed=0)
 
 # ---- checks and measurements ----
 
+def float64_meta_gradient(impl, method:str, batch, first_order:bool)->torch.Tensor:
+    "`impl`'s meta-gradient, flattened, for a fresh float64 Conv4-8 (seed 0) on `batch` (float64): 2 inner steps at 0.4."
+    torch.manual_seed(0)
+    model = make_model(5, hidden=8, method=method, image_shape=tuple(batch[0].shape[-3:])).double().to(batch[0].device)
+    impl(model, batch, 0.4, 2, first_order)
+    return torch.cat([p.grad.flatten() for p in model.parameters()])
+
+def largest_difference(a:torch.Tensor, b:torch.Tensor)->float:
+    "max |a - b|, infinite where either holds a NaN (a failure, which max() alone would pass over)."
+    diff = (a - b).abs().max().item()
+    return diff if math.isfinite(diff) else math.inf
+
 def gradient_check(ds, device='cpu', names=None)->float:
     "Largest difference of `names`' meta-gradients (default: all) from the plain loop's on `device`, float64, both orders."
     worst = 0.
@@ -157,13 +169,9 @@ def gradient_check(ds, device='cpu', names=None)->float:
             for name, impl in impls_of(method).items():
                 if name != 'plain loop' and names is not None and name not in names: continue
                 if not available(name) or name in (ON_CPU_ONLY if torch.device(device).type == 'cuda' else ON_GPU_ONLY): continue  # not timed there
-                torch.manual_seed(0)
-                model = make_model(5, hidden=8, method=method).double().to(device)
-                impl(model, batch, 0.4, 2, first_order)
-                grads[name] = torch.cat([p.grad.flatten() for p in model.parameters()])
+                grads[name] = float64_meta_gradient(impl, method, batch, first_order)
             for name, g in grads.items():
-                diff = (g - grads['plain loop']).abs().max().item()
-                if not math.isfinite(diff): diff = math.inf  # a NaN on either side is a failure, which max() alone would pass over
+                diff = largest_difference(g, grads['plain loop'])
                 print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:27s} max |difference| from the plain loop: {diff:.1e}")
                 worst = max(worst, diff)
     return worst

@@ -9,6 +9,7 @@ link goes on pointing at the old one until the cell runs again, so CI checks the
 module has now (after `nbdev_export`), as running the cell would.
 """
 import argparse, ast, json, re, sys
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,13 +17,18 @@ LINK = re.compile(r'(?P<head>\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L
 
 def first_line(node)->int: return min([node.lineno] + [d.lineno for d in node.decorator_list])  # where `inspect` starts it
 
+DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+@cache
+def top_level_defs(path:Path)->dict: # name -> node; each module is read once, however many links point into it
+    return {n.name: n for n in ast.parse(path.read_text()).body if isinstance(n, DEFS)}
+
 def definition_line(path:Path, qualname:str)->int: # None when the module does not define it
     "The line where `qualname` ('f', 'Class' or 'Class.method', the method in the class or `@patch`ed onto it) starts."
-    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    top = {n.name: n for n in ast.parse(path.read_text()).body if isinstance(n, defs)}
+    top = top_level_defs(path)
     owner, _, name = qualname.rpartition('.')
     if not owner: return first_line(top[name]) if name in top else None
-    if owner in top and (method := next((n for n in top[owner].body if isinstance(n, defs) and n.name == name), None)):
+    if owner in top and (method := next((n for n in top[owner].body if isinstance(n, DEFS) and n.name == name), None)):
         return first_line(method)
     patched = top.get(name)  # `@patch def name(self:Owner)`
     if patched and patched.args.args and ast.unparse(patched.args.args[0].annotation or ast.Name('')) == owner: return first_line(patched)

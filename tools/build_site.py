@@ -139,9 +139,14 @@ def quarto_markdown(src):
                 while title is None and j < len(lines) and not lines[j].strip(): j += 1
                 if title is None and j < len(lines) and (h := re.match(r'^#{1,6}\s+(.*?)\s*#*\s*$', lines[j])): title, i = h.group(1), j
                 title = title or callout[len('callout-'):].capitalize()
-                out += ['', f'<div class="callout {callout}"{_html_attrs([], ident, {})}>', '<div class="callout-title">', '',
-                        title, '', '</div>', '<div class="callout-body">', '']
-                stack.append('</div></div>')
+                if kv.get('collapse') in ('true', 'false'):  # Quarto's folding callout: a <details>, shut unless collapse="false"
+                    out += ['', f'<details class="callout {callout}"{_html_attrs([], ident, {})}{" open" if kv["collapse"] == "false" else ""}>',
+                            '<summary class="callout-title">', '', title, '', '</summary>', '<div class="callout-body">', '']
+                    stack.append('</div></details>')
+                else:
+                    out += ['', f'<div class="callout {callout}"{_html_attrs([], ident, {})}>', '<div class="callout-title">', '',
+                            title, '', '</div>', '<div class="callout-body">', '']
+                    stack.append('</div></div>')
             else:
                 out += ['', f'<div{_html_attrs(classes, ident, kv)}>', '']
                 stack.append('</div>')

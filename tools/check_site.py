@@ -10,8 +10,10 @@ Serves _site/ on 127.0.0.1 (a free port), opens every page in headless Chromium 
   UNRENDERED MATH  TeX left as text ($$, \\[, $..\\..$), a KaTeX parse error, or a radical or stretchy accent that a
                    stylesheet squashed flat
   RAW LINK         a markdown link shown as text instead of a link
+  RAW DIV          a fenced div's `:::` shown as text (a callout the builder did not make)
   HEADING          bold or italic in a heading, as markdown makes of `Class.__iter__`
   WIDGETS          widget outputs that did not render
+Folded callouts and code are opened while a page is checked, so that what they hold is checked too.
 Saves screenshots of the home page, one chapter (and a page named *demo* or *widgets*, when there is one)
 into SCREENSHOT_DIR (default _site_screens/).
 """
@@ -42,6 +44,9 @@ function collect() {
     (n.parentElement && n.parentElement.closest(skip)) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
   const texts = []; let n;
   while ((n = walker.nextNode())) texts.push(n.nodeValue);
+  // folded callouts and code are checked open (their math measured too), then folded again for the screenshots
+  const shut = [...document.querySelectorAll('details:not([open])')];
+  shut.forEach(e => e.open = true);
   const wv = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length;
   const rendered = document.querySelectorAll('.jupyter-widgets .widget-container, .jupyter-widgets .jupyter-widget, .jupyter-widgets .widget-output, .jupyter-widgets [class*="widget-"]').length;
   done({
@@ -67,6 +72,7 @@ function collect() {
       .map(s => [s.getBoundingClientRect().height, (s.closest('.katex').querySelector('annotation') || {}).textContent || '?']),
     widgetViews: wv, widgetsRendered: rendered,
   });
+  shut.forEach(e => e.open = false);
 }
 (function wait() { ready() ? collect() : setTimeout(wait, 50); })();
 """
@@ -166,6 +172,8 @@ def main():
                     fail('UNRENDERED MATH', page, f'{name} in the text: "{s[max(0, i-40):i+60].strip()}"'); break
             if info['siteMain'] and not info['mathRan']: fail('UNRENDERED MATH', page, 'the KaTeX renderer did not run')
             for raw in dict.fromkeys(info['rawLinks']): fail('RAW LINK', page, f'a markdown link shown as text: {raw[:160]}')
+            if (m := re.search(r'(?<!\S):::', info['text'])):  # a fenced div (callout) the builder did not turn into HTML
+                fail('RAW DIV', page, f'":::" in the text: "{info["text"][max(0, m.start()-40):m.start()+80].strip()}"')
             for h in dict.fromkeys(info['emphasisInHeadings']):
                 fail('HEADING', page, f'bold or italic in "{h[:120]}": markdown read underscores or stars of a name as emphasis')
             for err in info['katexErrors']: fail('UNRENDERED MATH', page, f'KaTeX: {err[:160]}')

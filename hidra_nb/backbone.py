@@ -96,7 +96,8 @@ def first_largest(t:torch.Tensor, dim:int)->torch.Tensor:
     "The largest value along `dim`, the first of equal ones winning, as `max_pool2d` scans a window: the gradient goes to the same element."
     values = t.unbind(dim)
     best = values[0]
-    # a NaN is kept only where all are NaN; after batch norm a channel is NaN everywhere or nowhere
+    # a comparison with NaN is False, so a NaN wins only as the first value; after batch norm a channel is NaN
+    # everywhere or nowhere, and there the result is NaN, as max_pool2d's
     for v in values[1:]: best = torch.where(v > best, v, best)
     return best
 

@@ -139,14 +139,12 @@ def quarto_markdown(src):
                 while title is None and j < len(lines) and not lines[j].strip(): j += 1
                 if title is None and j < len(lines) and (h := re.match(r'^#{1,6}\s+(.*?)\s*#*\s*$', lines[j])): title, i = h.group(1), j
                 title = title or callout[len('callout-'):].capitalize()
-                if kv.get('collapse') in ('true', 'false'):  # Quarto's folding callout: a <details>, shut unless collapse="false"
-                    out += ['', f'<details class="callout {callout}"{_html_attrs([], ident, {})}{" open" if kv["collapse"] == "false" else ""}>',
-                            '<summary class="callout-title">', '', title, '', '</summary>', '<div class="callout-body">', '']
-                    stack.append('</div></details>')
-                else:
-                    out += ['', f'<div class="callout {callout}"{_html_attrs([], ident, {})}>', '<div class="callout-title">', '',
-                            title, '', '</div>', '<div class="callout-body">', '']
-                    stack.append('</div></div>')
+                folds = kv.get('collapse') in ('true', 'false')  # Quarto's folding callout: a <details>, shut unless collapse="false"
+                box, head = ('details', 'summary') if folds else ('div', 'div')
+                opened = ' open' if kv.get('collapse') == 'false' else ''
+                out += ['', f'<{box} class="callout {callout}"{_html_attrs([], ident, {})}{opened}>', f'<{head} class="callout-title">', '',
+                        title, '', f'</{head}>', '<div class="callout-body">', '']
+                stack.append(f'</div></{box}>')
             else:
                 out += ['', f'<div{_html_attrs(classes, ident, kv)}>', '']
                 stack.append('</div>')

@@ -95,6 +95,7 @@ def same_c_backward(model:Hidra, batch, **inner)->dict:
         return out
     return scaled_backward(model, 1.0, backward)  # `.grad` may hold gradient already: only this batch's sum becomes a mean
 
+# %% ../nbs/02_core.ipynb #5a3fa564
 def hidra_backward(model:Hidra,
                    batch, # (x_support, y_support, x_query, y_query) of T tasks with one C >= 2, or a list of such batches with different C
                    **inner, # `meta_backward`'s settings: inner_lr, inner_steps, first_order, driver, side_by_side
@@ -107,6 +108,7 @@ def hidra_backward(model:Hidra,
     outs = [scaled_backward(model, w, lambda: same_c_backward(model, g, **inner)) for g, w in zip(groups, share)]
     return {k: sum(w * float(o[k]) for w, o in zip(share, outs)) for k in ('loss', 'acc')}
 
+# %% ../nbs/02_core.ipynb #6bafc682
 def hidra_step(model:Hidra, # backbone and master neuron, updated in place
                batch, # as in `hidra_backward`: one C, or a list of batches with different C
                opt:torch.optim.Optimizer, # over `model.parameters()`; the paper uses Adam at 1e-3

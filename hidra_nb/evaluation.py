@@ -50,6 +50,7 @@ def check_ways_for(model:nn.Module, ways:list):
         raise ValueError(f"this MAML initialisation was trained for N={n_out} and can only be evaluated at N={n_out} "
                          f"(asked for {','.join(map(str, ways))}): use --ways {n_out}")
 
+# %% ../nbs/05_evaluation.ipynb #edb7e675
 def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
              ways="2-15", # the N to evaluate, as `parse_ways` reads it
              *, n_tasks:int=4000, steps:int=3, inner_lr:float=0.4, shots:int=5, queries:int=15,
@@ -98,6 +99,7 @@ def format_table(rows:list)->str:
     lines += [f"{n:>3}  " + '  '.join(f"{cell[n, s]:>15}" for s in steps) for n in sorted({r['N'] for r in rows})]
     return '\n'.join(lines)
 
+# %% ../nbs/05_evaluation.ipynb #427d0512
 def whole_number_ticks(axis):
     "Ticks at whole numbers only on `axis` (`ax.xaxis` or `ax.yaxis`): N, inner steps and neurons come in no halves."
     axis.set_major_locator(MaxNLocator(integer=True))

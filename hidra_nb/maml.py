@@ -250,6 +250,7 @@ def map_on_threads(fn, items:list, n_threads:int,
         pool.shutdown(cancel_futures=True)
         torch.set_num_threads(saved)
 
+# %% ../nbs/01_maml.ipynb #3c0f99e6
 _compiled_shapes = set()  # (task function, the meta-batch's dtype and shapes, the inner settings) that have run side by side before
 
 def meta_backward_by_task(task_grad, # (params, x_support, y_support, x_query, y_query, model, inner) -> (grads, (loss, acc)), as `task_meta_grad`
@@ -273,6 +274,7 @@ def meta_backward_by_task(task_grad, # (params, x_support, y_support, x_query, y
     torch.autograd.backward([params[k] for k in trained], [total[k] / len(tasks) for k in trained])
     return dict(loss=total_loss / len(tasks), acc=total_acc / len(tasks))
 
+# %% ../nbs/01_maml.ipynb #8c73c7a8
 def compiled_by_task(task_grad, # a `torch.compile`d function with the signature of `task_meta_grad`
                      model:nn.Module, init, batch, n_classes:int,
                      *, uncompiled:str, # the driver that computes the same without the compiler

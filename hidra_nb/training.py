@@ -341,6 +341,7 @@ def meta_gradient(self:Run, batch)->dict:
     self.driver = 'loop'
     return self.meta_gradient(batch)
 
+# %% ../nbs/04_training.ipynb #03d404f2
 @patch
 def choose_driver(self:Run, batch)->str:
     "This session's driver: the fastest of `driver_candidates` on `batch`, timed on a copy of the model (`fastest_driver`)."
@@ -365,6 +366,7 @@ def choose_driver(self:Run, batch)->str:
             f"{d} {failed if math.isinf(s) else f'{s:.3g} s'}" for d, s in seconds.items()))
     return driver
 
+# %% ../nbs/04_training.ipynb #39d10d92
 @patch
 def validate(self:Run)->float:
     "Mean query accuracy after `test_inner_steps` on the same `val_tasks` held-out tasks every time."
@@ -433,6 +435,7 @@ def open_run(out:Path, cfg:TrainConfig=None)->Run:
 def _write_config(out:Path, cfg:TrainConfig):
     if first_process(): write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')
 
+# %% ../nbs/04_training.ipynb #625b66cd
 def config_for(out:Path, # a run folder, new or holding a checkpoint
                given:dict, # the settings a user gave, by `TrainConfig` field
               )->TrainConfig:
@@ -441,6 +444,7 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
     settings = {**(load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}), **given}
     return make_config(settings.pop('dataset', 'glyphs'), **settings)
 
+# %% ../nbs/04_training.ipynb #46ba09d0
 @patch
 def save(self:Run):
     "Write the checkpoint atomically into the run folder (under torchrun, the first process does)."
@@ -554,6 +558,7 @@ class Progress:
         self.bar.close()
         if self.plot: self.plot.update(rows, force=True)
 
+# %% ../nbs/04_training.ipynb #baf7f41d
 @patch
 def due(self:Run, every:int)->bool:
     "Whether the iteration just done is one of every `every`, or the run's last."

@@ -48,10 +48,10 @@ def switched(layers:list, attr:str, value):
     finally:
         for m, b in zip(layers, before): setattr(m, attr, b)
 
+# %% ../nbs/00_backbone.ipynb #8201e12f
 def plain_batch_norm(model:nn.Module):
     "Within this block, every `TaskBatchNorm` of `model` runs `task_batch_norm` (plain ops) instead of the fused kernel."
     return switched([m for m in model.modules() if isinstance(m, TaskBatchNorm)], 'fused', False)
-
 
 # %% ../nbs/00_backbone.ipynb #c0a1b2d2
 def conv_as_product(x:torch.Tensor, # images or activations, (B, in_channels, H, W)
@@ -66,16 +66,17 @@ def conv_as_product(x:torch.Tensor, # images or activations, (B, in_channels, H,
     y = torch.baddbmm(bias[None, :, None].expand(n, out, 1), weight.reshape(1, out, -1).expand(n, out, -1), patches)
     return y.view(n, out, 4, -1) if window_order else y.view(n, out, h, w)
 
+# %% ../nbs/00_backbone.ipynb #2b239d36
 class ProductConv2d(nn.Conv2d):
     "The block's 3x3 convolution (padding 1): an `nn.Conv2d`, which `thin_convolutions_as_products` can switch to `conv_as_product`."
     as_product = False
     def __init__(self, in_channels:int, out_channels:int): super().__init__(in_channels, out_channels, 3, padding=1)
     def forward(self, x): return conv_as_product(x, self.weight, self.bias) if self.as_product else super().forward(x)
 
+# %% ../nbs/00_backbone.ipynb #0ead7bf7
 def thin_convolutions_as_products(model:nn.Module, max_in_channels:int=1):
     "Within this block, every `ProductConv2d` of `model` with at most `max_in_channels` input channels runs as `conv_as_product` (in a `ConvBlock`, in window order)."
     return switched([m for m in model.modules() if isinstance(m, ProductConv2d) and m.in_channels <= max_in_channels], 'as_product', True)
-
 
 # %% ../nbs/00_backbone.ipynb #fdd1999f
 class ConvBlock(nn.Sequential):
@@ -92,6 +93,7 @@ def window_major(t:torch.Tensor, # values over an H x W grid in row order, (...,
     if h % 2 or w % 2: raise ValueError(f"window-major order needs an even H and W, got {h} x {w}: run the convolution in row order")
     return t.unflatten(-1, (h // 2, 2, w // 2, 2)).movedim((-3, -1), (-4, -3)).flatten(-4)
 
+# %% ../nbs/00_backbone.ipynb #b3c84301
 def first_largest(t:torch.Tensor, dim:int)->torch.Tensor:
     "The largest value along `dim`, the first of equal ones winning, as `max_pool2d` scans a window: the gradient goes to the same element."
     values = t.unbind(dim)
@@ -100,7 +102,6 @@ def first_largest(t:torch.Tensor, dim:int)->torch.Tensor:
     # everywhere or nowhere, and there the result is NaN, as max_pool2d's
     for v in values[1:]: best = torch.where(v > best, v, best)
     return best
-
 
 # %% ../nbs/00_backbone.ipynb #d4a7c1e5
 @patch
@@ -118,6 +119,7 @@ def check_whole_number(name:str, v, low:int=1):
     "Fail clearly unless `v` is a whole number of at least `low`: a size or a count (every chapter's settings use it)."
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
 
+# %% ../nbs/00_backbone.ipynb #69d6106c
 class Conv4(nn.Sequential):
     "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
     def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet

@@ -70,6 +70,7 @@ def train(args):
     end_distributed()
     if run.rank == 0: print(f"done: {args.out}/checkpoint.pt at iteration {run.iteration}")
 
+# %% ../nbs/06_cli.ipynb #d35411c2
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
@@ -80,6 +81,7 @@ def eval_run(args):
                     shots=cfg.shots, queries=cfg.queries, seed=args.seed)
     report({f"{cfg.method} {cfg.ways}": rows}, ckpt.parent, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
+# %% ../nbs/06_cli.ipynb #1799bedc
 def report(results:dict, out:Path, plot_steps:list):
     "Print each initialisation's table, write them all to out/eval.csv and accuracy against N to out/eval.png."
     for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
@@ -94,6 +96,7 @@ def demo_config(iters:int=300)->TrainConfig:
     "The demo's training settings: the glyphs preset, 2-10 classes, 8 tasks a meta-batch, a Conv4 of width 32, 5 queries."
     return make_config('glyphs', ways='2-10', iters=iters, tasks=8, hidden=32, queries=5, val_every=100, val_tasks=50, ckpt_every=100)
 
+# %% ../nbs/06_cli.ipynb #6cf62fb5
 def demo(args):
     "`hidra_nb demo`: a few minutes of HIDRA on glyphs, then accuracy for N = 2..10 against the untrained start."
     check_whole_number('tasks', args.tasks)  # before the training, not after it

@@ -40,6 +40,7 @@ def replicate_master(model:Hidra, n_classes:int)->dict:
     params['master.bias'] = params['master.bias'].expand(n_classes)  # (1,) -> (C,)
     return params
 
+# %% ../nbs/02_core.ipynb #4316e8ce
 def copied_rows(master:nn.Linear, n_classes:int)->nn.Linear:
     "Algorithm 1's rows made real: a new `n_classes`-row output layer, every row a copy of the master, not tied to it."
     head = nn.Linear(master.in_features, n_classes).to(master.weight)  # the master's dtype and device
@@ -139,6 +140,7 @@ def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task'
         return maml.adapt(self, start, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps, first_order=True,
                           first_step=hidra_first_step)  # MAML's inner loop (Eq. 2.1), from the tied rows
 
+# %% ../nbs/02_core.ipynb #afca9a80
 @patch
 def predict(self:Hidra, params:dict, # from `Hidra.adapt`
             x:torch.Tensor)->torch.Tensor: # logits (B, C)
@@ -153,6 +155,7 @@ def initial_params(model:nn.Module, batch)->dict:
     check_outputs(model, batch, n_classes)
     return dict(model.named_parameters())
 
+# %% ../nbs/02_core.ipynb #ac981698
 def first_step_for(model:nn.Module):
     "The closed-form first inner step for a `Hidra` (its tasks start from tied rows); `None`, the generic step, otherwise."
     return hidra_first_step if isinstance(model, Hidra) else None

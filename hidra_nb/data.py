@@ -58,6 +58,7 @@ def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, sam
     shape = (-1, 1, 1)  # per channel
     return x.sub_(torch.tensor(self.mean, device=x.device).view(shape)).div_(torch.tensor(self.std, device=x.device).view(shape))
 
+# %% ../nbs/03_data.ipynb #de3a8a2f
 @patch
 def with_images(self:FewShotDataset, images:torch.Tensor, classes:list, **info)->FewShotDataset:
     "A dataset like this one (normalisation, source, `info` with `info`'s changes) holding `images` of `classes`."
@@ -65,6 +66,7 @@ def with_images(self:FewShotDataset, images:torch.Tensor, classes:list, **info)-
     out.source = self.source
     return out
 
+# %% ../nbs/03_data.ipynb #f8fd3fda
 @patch
 def subset(self:FewShotDataset, idx, # class indices, in the order wanted
            **info)->FewShotDataset:
@@ -72,6 +74,7 @@ def subset(self:FewShotDataset, idx, # class indices, in the order wanted
     idx = torch.as_tensor(idx, dtype=torch.long)
     return self.with_images(self.images[idx], [self.classes[i] for i in idx.tolist()], **info)
 
+# %% ../nbs/03_data.ipynb #ec439317
 @patch
 def to(self:FewShotDataset, device)->FewShotDataset:
     "The dataset with its images on `device` (itself, where they are there already)."
@@ -309,6 +312,7 @@ def sample(self:TaskSampler, ways:int=None)->tuple: # (x_support, y_support, x_q
     self.step += 1
     return out
 
+# %% ../nbs/03_data.ipynb #aa50d277
 @patch
 def sample_mixed(self:TaskSampler)->list: # same-N meta-batches (x_support, y_support, x_query, y_query), N ascending
     "The next meta-batch with N drawn for every task: its T tasks grouped by N, one rectangular batch a group."
@@ -338,6 +342,7 @@ def state_dict(self:TaskSampler)->dict:
     return dict(seed=self.seed, step=self.step, ways=self.ways, shots=self.shots, queries=self.queries,
                 tasks=self.tasks, classes_sha1=self.ds.info['classes_sha1'])
 
+# %% ../nbs/03_data.ipynb #cbbea705
 @patch
 def load_state_dict(self:TaskSampler, sd:dict):
     "Continue the stream saved in `sd`; fail if it was a stream of other tasks."
@@ -354,6 +359,7 @@ def timed(fn, device:torch.device=torch.device('cpu'))->float:
     sync(); start = time.perf_counter(); fn(); sync()
     return time.perf_counter() - start
 
+# %% ../nbs/03_data.ipynb #a94b02c9
 def time_sampler(sampler:TaskSampler, n:int=50)->float: # milliseconds a meta-batch, median of `n`
     "Median time to make one meta-batch, on the sampler's device (`timed`)."
     return 1000 * sorted(timed(sampler.sample, sampler.device) for _ in range(n))[n // 2]
@@ -375,16 +381,19 @@ def cache_dir()->Path:
     "Where caches go when the data folder is read-only: `$HIDRA_CACHE`, else `~/.cache/hidra_nb`."
     return Path(os.environ.get('HIDRA_CACHE') or Path.home() / '.cache' / 'hidra_nb').expanduser()
 
+# %% ../nbs/03_data.ipynb #b49077df
 def data_places(root, name:str)->list:
     "Where a data set may be, in order: `root` if given; else its folder `name` in the data folder, then in the cache folder."
     return [Path(root).expanduser()] if root is not None else [p / name for p in (data_root(), cache_dir()) if p]
 
+# %% ../nbs/03_data.ipynb #5747a391
 def writable(folder:Path)->bool:
     "True when `folder` exists, has a write bit set and `os.access` allows writing."
     try: mode = Path(folder).stat().st_mode
     except OSError: return False
     return bool(mode & 0o222) and os.access(folder, os.W_OK)
 
+# %% ../nbs/03_data.ipynb #8b75b981
 def cache_places(data_dir:Path, name:str)->list:
     "Where the cache `name` of the data in `data_dir` may be: beside the data, then in `cache_dir()`."
     tag = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:10]
@@ -406,10 +415,12 @@ def write_atomic(path:Path, write, # write(f): fills the open temporary file
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
 
+# %% ../nbs/03_data.ipynb #cd04bbaf
 def save_atomic(obj, path:Path):
     "`torch.save` into a temporary file beside `path`, then rename it: readers never see half a file."
     write_atomic(path, lambda f: torch.save(obj, f))
 
+# %% ../nbs/03_data.ipynb #43479645
 def write_csv(path:Path, rows:list): # dicts with the same keys, in the first one's order
     "`rows` as a CSV file at `path`, its folder made if need be, written whole or not at all (`write_atomic`)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)

@@ -65,6 +65,7 @@ def plot_heads(heads:dict, # name -> output-layer weights (R, F)
     axs[0].figure.tight_layout()
     return axs[0].figure
 
+# %% ../nbs/07_demos.ipynb #0a734c55
 def show_in(out:widgets.Output, fig):
     "Show `fig` in the output widget `out`, replacing what it showed."
     with out:
@@ -124,6 +125,7 @@ def show_percent(ax):
     "The accuracy axis from 0 to 102%, or higher where a 95% interval drawn reaches past it (a normal interval can pass 100%)."
     ax.set_ylim(0, max(102, ax.dataLim.ymax + 1))
 
+# %% ../nbs/07_demos.ipynb #7facddc0
 def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16), mark:int=None):
     "Accuracy against N after `steps` steps of `lr`, at every N `ev` knows: one line per HIDRA model, one for the MAML ones."
     known = {name: rows for name in ev.models if (rows := [r for n in ns if ev.has(name, n, steps, lr) for r in ev.rows(name, n, steps, lr)])}
@@ -140,6 +142,7 @@ def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16),
     show_percent(ax); ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/07_demos.ipynb #390148e9
 def plot_adaptation(ev:CachedEvaluator, n:int, lr:float, max_steps:int=5, ax=None, mark:int=None):
     "Accuracy against inner steps 0..`max_steps` of `lr` at N=`n`, for every initialisation in `ev` that serves `n`."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
@@ -199,6 +202,7 @@ def transplant_accuracy(ev:CachedEvaluator, name:str, # a MAML initialisation in
     if key not in ev.models: ev.models[key] = transplant_neuron(ev.models[name], k)
     return ev.rows(key, output_layer(ev.models[name]).out_features, steps, lr)[-1]
 
+# %% ../nbs/07_demos.ipynb #75c0fcc8
 def transplant_panels(ev:CachedEvaluator, name:str, k:int, steps:int=3, lr:float=0.4):
     "Bar chart of the transplants known so far (neuron `k` computed, highlighted) beside the learned and transplanted layers."
     n = output_layer(ev.models[name]).out_features

@@ -35,6 +35,7 @@ def model_device(model:nn.Module, device=None)->torch.device:
             f"the model is on {here}, but device={str(device)!r} was given: move it first (model.to({str(device)!r})) or leave device out")
     return here
 
+# %% ../nbs/05_evaluation.ipynb #cbcab349
 def output_layer(model:nn.Module)->nn.Linear:
     "A classifier's output layer, its last `nn.Linear`: a MAML classifier's N rows, or a `Hidra` model's master neuron."
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
@@ -42,6 +43,7 @@ def output_layer(model:nn.Module)->nn.Linear:
                                      "classifier with one, e.g. nn.Sequential(Conv4(1, 64), nn.Linear(64, N))")
     return linears[-1]
 
+# %% ../nbs/05_evaluation.ipynb #710f4a56
 def check_ways_for(model:nn.Module, ways:list):
     "A MAML classifier can be evaluated only at the N of its output layer."
     if isinstance(model, Hidra): return
@@ -83,6 +85,7 @@ def write_results(results:dict, # initialisation name -> rows from `evaluate`
     "Write the rows of every initialisation to one CSV file, with an `init` column."
     write_csv(path, [{'init': name, **r} for name, rs in results.items() for r in rs])  # whole or not at all
 
+# %% ../nbs/05_evaluation.ipynb #fbf095bb
 def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`, numbers as numbers."
     results = {}
@@ -91,6 +94,7 @@ def read_results(path:Path)->dict: # initialisation name -> rows
             results.setdefault(r.pop('init'), []).append({k: (int(v) if k in ('N', 'step', 'tasks') else float(v)) for k, v in r.items()})
     return results
 
+# %% ../nbs/05_evaluation.ipynb #b7cdf0f5
 def format_table(rows:list)->str:
     "A text table: one line per N, one column per number of inner steps, mean accuracy +/- 95% interval in %."
     steps = sorted({r['step'] for r in rows})
@@ -104,6 +108,7 @@ def whole_number_ticks(axis):
     "Ticks at whole numbers only on `axis` (`ax.xaxis` or `ax.yaxis`): N, inner steps and neurons come in no halves."
     axis.set_major_locator(MaxNLocator(integer=True))
 
+# %% ../nbs/05_evaluation.ipynb #f8ca6b7e
 def plot_accuracy_vs_n(results:dict, # name -> rows
                        step:int, ax=None, title:str=None):
     "Accuracy against N after `step` inner steps, one line per initialisation, with 95% bands."
@@ -123,6 +128,7 @@ def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, o
     run = Path(run)
     return run if run.is_file() or (run.suffix == '.pt' and not run.is_dir()) else run / 'checkpoint.pt'
 
+# %% ../nbs/05_evaluation.ipynb #1b8f8a3a
 def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
                         device='cpu',
                         data_root:str=None, # where the data is now, if it moved
@@ -148,6 +154,7 @@ def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:
         head.weight.copy_(head.weight[k].expand_as(head.weight)); head.bias.fill_(head.bias[k].item())
     return model
 
+# %% ../nbs/05_evaluation.ipynb #86b22483
 def plot_head(weight:torch.Tensor, ax=None, title:str=None):
     "Heatmap of an output layer's weights, rows = output neurons, columns = features (Figure 4)."
     ax = ax or plt.subplots(figsize=(6, 1.8))[1]

@@ -67,6 +67,7 @@ def check_rate(name:str, v, positive:bool=False):
     if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
         _fail(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
 
+# %% ../nbs/01_maml.ipynb #d96dbb74
 def check_batch(batch)->int: # C, the number of classes of every task
     "Validate a meta-batch `(x_support, y_support, x_query, y_query)` and return its number of classes."
     if not isinstance(batch, (tuple, list)) or len(batch) != 4:
@@ -104,6 +105,7 @@ def logits(model:nn.Module, params:dict, x:torch.Tensor)->torch.Tensor:
     "The model's output for inputs `x` when its parameters are `params`."
     return functional_call(model, params, (x,))
 
+# %% ../nbs/01_maml.ipynb #7f9809d7
 def support_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->torch.Tensor:
     "Mean cross-entropy of `model` with `params` on one task's examples."
     return F.cross_entropy(logits(model, params, x), y)
@@ -113,6 +115,7 @@ def frozen(model:nn.Module)->set:
     "Names of the parameters `requires_grad=False` keeps out of training: the inner steps leave them where they are too."
     return {k for k, p in model.named_parameters() if not p.requires_grad}
 
+# %% ../nbs/01_maml.ipynb #d8c2440d
 def sgd_step(model:nn.Module, params:dict, # where the step starts
              x:torch.Tensor, y:torch.Tensor, # one task's support set
              *, inner_lr:float, first_order:bool=False)->dict: # the parameters after one step
@@ -122,12 +125,14 @@ def sgd_step(model:nn.Module, params:dict, # where the step starts
     grads, still = grad(support_loss)(at, model, x, y), frozen(model)
     return {k: p if k in still else p - inner_lr * grads[k] for k, p in params.items()}
 
+# %% ../nbs/01_maml.ipynb #65ddb4bd
 def inner_steps_for(model:nn.Module, x:torch.Tensor, y:torch.Tensor, *, inner_lr:float, inner_steps:int,
                     first_order:bool=False, first_step=None)->list: # `inner_steps` functions, params -> params
     "The steps of Eq. 2.1 on one support set, each a function of the parameters; `first_step`, if given, is the first."
     return [partial(first_step if i == 0 and first_step is not None else sgd_step, model, x=x, y=y,
                     inner_lr=inner_lr, first_order=first_order) for i in range(inner_steps)]
 
+# %% ../nbs/01_maml.ipynb #697b8fac
 def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name -> tensor
           x:torch.Tensor, y:torch.Tensor, # one task's support set: (C*K, ...), (C*K,)
           *, inner_lr:float, # alpha
@@ -147,6 +152,7 @@ def query_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->tu
     out = logits(model, params, x)  # (C*Q, C)
     return F.cross_entropy(out, y), (out.argmax(-1) == y).float().mean()
 
+# %% ../nbs/01_maml.ipynb #0358a048
 def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module,
               inner_lr:float, inner_steps:int, first_order:bool=False, first_step=None):
     "Query loss and accuracy of one task after adapting `params` to its support set."
@@ -164,6 +170,7 @@ def loop_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
         total_loss, total_acc = total_loss + loss.detach(), total_acc + acc
     return dict(loss=total_loss / n_tasks, acc=total_acc / n_tasks)
 
+# %% ../nbs/01_maml.ipynb #77609164
 # PyTorch's own norm layers run fused kernels whose second derivatives are wrong under vmap (shown below); `Conv4`'s
 # `TaskBatchNorm` switches to plain ops there (`plain_batch_norm`), these cannot
 FUSED_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
@@ -172,6 +179,7 @@ def vmap_is_exact(model:nn.Module, first_order:bool=False, inner_steps:int=1)->b
     "False where the vmap driver's meta-gradient would be wrong: second order through one of PyTorch's fused norm layers."
     return first_order or inner_steps == 0 or not any(isinstance(m, FUSED_NORMS) for m in model.modules())
 
+# %% ../nbs/01_maml.ipynb #956eef52
 def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `loop_meta_backward`, with all tasks vectorised by `torch.func.vmap`."
     if not vmap_is_exact(model, inner.get('first_order', False), inner['inner_steps']):
@@ -189,6 +197,7 @@ def task_meta_grad(params:dict, x_support, y_support, x_query, y_query, model:nn
     "One task's meta-gradient with respect to its start `params`, with its query loss and accuracy: `grad` of `task_loss`."
     return grad_and_value(task_loss, has_aux=True)(params, x_support, y_support, x_query, y_query, model=model, **inner)
 
+# %% ../nbs/01_maml.ipynb #87c2cd94
 CPU_COMPILE_OPTIONS = {'layout_optimization': False, 'cpp_wrapper': True, 'cpp.dynamic_threads': True}
 
 def compile_for(fn, device_type:str='cpu'):
@@ -198,6 +207,7 @@ def compile_for(fn, device_type:str='cpu'):
     # tasks can run side by side (below). Elsewhere we keep Inductor's defaults.
     return torch.compile(fn, options=CPU_COMPILE_OPTIONS if device_type == 'cpu' else None)
 
+# %% ../nbs/01_maml.ipynb #b2aa7f85
 @cache
 def compiled_task_meta_grad(device_type:str='cpu'):
     "`task_meta_grad` under `torch.compile`, made once a process and device type."
@@ -207,6 +217,7 @@ def compiled_task_meta_grad(device_type:str='cpu'):
 class CompilerUnavailable(RuntimeError):
     "torch.compile could not build a compiled driver here; its uncompiled twin computes the same."
 
+# %% ../nbs/01_maml.ipynb #0e3095b8
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
     from torch._inductor import exc as inductor
@@ -296,6 +307,7 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
             f"the kernel), or {way_out}") from e
         raise
 
+# %% ../nbs/01_maml.ipynb #066367e4
 def compiled_meta_backward(model:nn.Module, init, batch, n_classes:int,
                            side_by_side:int=1, # tasks at once, on a CPU (see "Tasks side by side")
                            **inner)->dict:
@@ -308,6 +320,7 @@ def apply_step(step, start:dict)->dict:
     "One inner step forward, `step(start)`: a function of its own so that the compiled-recompute driver can compile it."
     return step(start)
 
+# %% ../nbs/01_maml.ipynb #279fb40d
 def pull_back_step(step, start:dict, cotangent:dict)->dict:
     "`cotangent`, given at the output of `step(start)`, pulled back to `start`: the step runs again under `vjp`."
     return vjp(step, start)[1](cotangent)[0]  # builds this step's graph only; it is freed on return
@@ -316,12 +329,14 @@ query_grad = grad_and_value(query_loss, has_aux=True)  # (params, model, x, y) -
 query_grad.__doc__ = "`query_loss`'s gradient with respect to `params`, with the loss and accuracy: `(grads, (loss, acc))`."
 RECOMPUTE_PIECES = (apply_step, pull_back_step, query_grad)
 
+# %% ../nbs/01_maml.ipynb #663e0538
 def check_no_randomness(model:nn.Module):
     "The recompute drivers run each inner step twice, and its second run must be its first: no dropout while training."
     if (random := sorted({type(m).__name__ for m in model.modules() if isinstance(m, nn.modules.dropout._DropoutNd) and m.training and m.p > 0})):
         _fail(f"the recompute drivers run each inner step again on the way back, and {', '.join(random)} would draw another mask "
               "there: use driver='loop' or 'compiled', or model.eval() for the dropout layers")
 
+# %% ../nbs/01_maml.ipynb #3d08ef62
 # no_grad: torch.func still differentiates inside, but the pull-backs no longer record a graph of their own, which the
 # summed gradients would keep alive for every task (4.3 GB instead of 0.2 at one step, in a first try without it)
 @torch.no_grad()
@@ -336,6 +351,7 @@ def recomputed_task_meta_grad(params:dict, x_support, y_support, x_query, y_quer
     for step in reversed(steps): meta_grad = pull_back(step, starts.pop(), meta_grad)
     return meta_grad, (loss, acc)
 
+# %% ../nbs/01_maml.ipynb #60e58c93
 def recompute_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `loop_meta_backward`, in the memory of one inner step at second order: see `recomputed_task_meta_grad`."
     check_no_randomness(model)
@@ -347,6 +363,7 @@ def compiled_recompute_pieces(device_type:str='cpu')->tuple:
     "The recompute driver's `RECOMPUTE_PIECES` under `torch.compile`, made once a process and device type."
     return tuple(compile_for(piece, device_type) for piece in RECOMPUTE_PIECES)
 
+# %% ../nbs/01_maml.ipynb #5fd73d87
 def compiled_recompute_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->dict:
     "As `recompute_meta_backward`, with its pieces compiled (they compile on first use, once for any number of steps)."
     check_no_randomness(model)
@@ -370,6 +387,7 @@ def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
               f"{device}: use side_by_side=1")
     return side_by_side
 
+# %% ../nbs/01_maml.ipynb #68df505d
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
@@ -418,6 +436,7 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
 class NonFiniteLoss(FloatingPointError):
     "The mean query loss of a meta-batch was not finite: the optimiser's step was not taken."
 
+# %% ../nbs/01_maml.ipynb #4eaafc64
 def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbers
     "Take the optimiser's step unless the meta-batch's mean query loss in `out` is NaN or infinite, which would spoil every weight."
     out = {k: float(v) for k, v in out.items()}
@@ -427,6 +446,7 @@ def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbe
     opt.step()
     return out
 
+# %% ../nbs/01_maml.ipynb #09793d15
 def maml_backward(model:nn.Module, # a classifier with one output per class of the tasks in `batch`
                   batch, # (x_support, y_support, x_query, y_query)
                   **inner, # `meta_backward`'s settings: inner_lr, inner_steps, first_order, driver, side_by_side
@@ -436,6 +456,7 @@ def maml_backward(model:nn.Module, # a classifier with one output per class of t
     check_outputs(model, batch, n_classes)
     return meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes, **inner)
 
+# %% ../nbs/01_maml.ipynb #b88eb8f7
 def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `nn.Sequential(Conv4(1, 64), nn.Linear(64, N))`
               batch, # (x_support, y_support, x_query, y_query), every task with the model's N classes
               opt:torch.optim.Optimizer, # over `model.parameters()`, e.g. `Adam(lr=1e-3)`

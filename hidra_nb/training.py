@@ -95,6 +95,7 @@ def make_model(cfg:TrainConfig, image_shape:tuple)->nn.Module:
     if cfg.method == 'hidra': return Hidra(backbone, n_features)
     return nn.Sequential(backbone, nn.Linear(n_features, parse_ways(cfg.ways)[0]))
 
+# %% ../nbs/04_training.ipynb #39383bfc
 def pick_device(name:str='auto', world:int=1)->torch.device:
     "A GPU when there is one and `name` is 'auto' (under torchrun, this process's GPU); otherwise the device named. A GPU comes with its index."
     if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -113,6 +114,7 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
         raise ValueError(f"device {name!r}, but this machine has {torch.cuda.device_count()} GPU(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
     return torch.device('cuda', index)
 
+# %% ../nbs/04_training.ipynb #63ff62ed
 COMPILE_PAYS_OFF = 1000  # meta-iterations; a cold compile took 19-384 s in the benchmark and saves 0.44-0.97 s an iteration at T=32, one step (speed chapter)
 
 def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
@@ -146,6 +148,7 @@ def glibc()->ctypes.CDLL: # None unless Linux with glibc
     if platform.system() != 'Linux' or platform.libc_ver()[0] != 'glibc': return None
     return ctypes.CDLL(ctypes.util.find_library('c'))
 
+# %% ../nbs/04_training.ipynb #02623363
 def keep_freed_memory(max_block:int=32 << 20, # bytes; larger blocks are still mapped and unmapped (32 MB is glibc's ceiling)
                       keep:int=1 << 30, # bytes of freed memory at the heap's top kept for reuse rather than returned
                      )->bool: # whether it applied: Linux with glibc
@@ -183,14 +186,17 @@ def world_size()->int:
     "How many processes `torchrun` started for this run: 1 without torchrun."
     return int(os.environ.get('WORLD_SIZE', 1))
 
+# %% ../nbs/04_training.ipynb #41f5f15a
 def first_process()->bool:
     "Whether this process writes and reports for the run: rank 0 under `torchrun`, the only process without it."
     return int(os.environ.get('RANK', 0)) == 0
 
+# %% ../nbs/04_training.ipynb #ca4b9d1d
 def process_group_backend(device:torch.device)->str:
     "The backend that all-reduces gradients held on `device`: NCCL for GPUs, gloo for CPUs."
     return 'nccl' if device.type == 'cuda' else 'gloo'
 
+# %% ../nbs/04_training.ipynb #ac4bda1c
 def init_distributed(device:torch.device)->tuple: # (rank, world size)
     "Join the process group `torchrun` describes in the environment, for gradients on `device`; (0, 1) without torchrun."
     if world_size() == 1: return 0, 1
@@ -198,6 +204,7 @@ def init_distributed(device:torch.device)->tuple: # (rank, world size)
     if not dist.is_initialized(): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()
 
+# %% ../nbs/04_training.ipynb #78fbdd11
 _last_reduced = deque(maxlen=4)  # see `all_reduce_kept`
 
 def all_reduce_kept(t:torch.Tensor)->torch.Tensor: # `t`, summed over the processes
@@ -209,6 +216,7 @@ def all_reduce_kept(t:torch.Tensor)->torch.Tensor: # `t`, summed over the proces
     _last_reduced.append(t)
     return t
 
+# %% ../nbs/04_training.ipynb #ec1c8a4e
 def end_distributed():
     "Leave the process group, after every process is done (a process that exits first can abort the others)."
     if dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
@@ -250,10 +258,12 @@ class AllReduceGrads:
         "The optimiser's `load_state_dict`."
         self.opt.load_state_dict(sd)
 
+# %% ../nbs/04_training.ipynb #aa71317f
 def reduce_device()->torch.device:
     "Where a tensor must be for the process group to all-reduce it: this process's GPU under NCCL, which takes no CPU tensors."
     return torch.device('cuda' if dist.get_backend() == 'nccl' else 'cpu')
 
+# %% ../nbs/04_training.ipynb #38cf4c0e
 def mean_over_processes(metrics:dict)->dict:
     "The mean of each number over the processes, the same in every process."
     t = torch.tensor([metrics[k] for k in metrics], dtype=torch.float64, device=reduce_device())
@@ -328,6 +338,7 @@ def step(self:Run)->dict:
     self.iteration += 1
     return out
 
+# %% ../nbs/04_training.ipynb #bedde38f
 @patch
 def meta_gradient(self:Run, batch)->dict:
     "`batch`'s meta-gradient into `.grad` (cleared first), on this session's driver; returns the loss and accuracy, as numbers."
@@ -387,6 +398,7 @@ def state_dict(self:Run)->dict:
             'rng': rng, 'data': {'train': self.train_data.info, 'val': self._val.info if self._val is not None else None},
             'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)))}
 
+# %% ../nbs/04_training.ipynb #746f25ac
 @patch
 def load_state_dict(self:Run, sd:dict):
     "Continue from `state_dict()`; the data split must be the one the run was trained on."
@@ -407,6 +419,7 @@ PER_SESSION = ('iters', 'device', 'data_root', 'driver', 'side_by_side', 'val_ev
 
 class SettingsClash(ValueError): "A run folder holds a run whose settings differ from those asked for."
 
+# %% ../nbs/04_training.ipynb #c7d2c990
 def open_run(out:Path, cfg:TrainConfig=None)->Run:
     "The run in folder `out`: resumed from its checkpoint if it has one, else a new run of `cfg`."
     out = Path(out)
@@ -461,6 +474,7 @@ def plot_metrics(rows:list, ax=None):
     ax.set_xlabel('meta-iteration'); ax.set_ylabel('query accuracy'); ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/04_training.ipynb #e7abd828
 class LivePlot:
     "`plot_metrics`, redrawn in place in a notebook while a run trains."
     def __init__(self, every:int=10): # redraw every `every` iterations
@@ -503,6 +517,7 @@ def what_runs_here(device:torch.device)->dict:
                f'CPU, {torch.backends.cpu.get_cpu_capability()}' if device.type == 'cpu' else device.type)  # e.g. 'mps'
     return dict(machine=machine, torch=torch.__version__, pillow=PIL.__version__)
 
+# %% ../nbs/04_training.ipynb #fc57d656
 @patch
 def record_session(self:Run, first_iter:int):
     "Add this session's line to the run folder's `sessions.jsonl`: its first iteration, what ran it and on how many processes, its driver."
@@ -514,6 +529,7 @@ def record_session(self:Run, first_iter:int):
 class TrainingStopped(KeyboardInterrupt):
     "Training stopped when asked (Ctrl-C, SIGTERM) after a whole meta-iteration, the run saved."
 
+# %% ../nbs/04_training.ipynb #774d6e20
 @contextmanager
 def stop_requests():
     "Within: a first Ctrl-C or SIGTERM is noted rather than raised, and the yielded `asked()` turns True; a second Ctrl-C raises."
@@ -530,6 +546,7 @@ def stop_requests():
     finally:
         for s, handler in previous.items(): signal.signal(s, handler)
 
+# %% ../nbs/04_training.ipynb #5ab8b429
 @patch
 def stopping(self:Run, asked:bool)->bool:
     "Whether to stop after this iteration: under torchrun, every process stops if any was asked to."
@@ -564,6 +581,7 @@ def due(self:Run, every:int)->bool:
     "Whether the iteration just done is one of every `every`, or the run's last."
     return self.iteration % every == 0 or self.iteration == self.cfg.iters
 
+# %% ../nbs/04_training.ipynb #c39a6512
 @patch
 def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     "Meta-train up to `cfg.iters`, validating every `val_every` and checkpointing every `ckpt_every` iterations."

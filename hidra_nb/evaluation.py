@@ -111,7 +111,7 @@ def whole_number_ticks(axis):
 # %% ../nbs/05_evaluation.ipynb #f8ca6b7e
 def plot_accuracy_vs_n(results:dict, # name -> rows
                        step:int, ax=None, title:str=None):
-    "Accuracy against N after `step` inner steps, one line per initialisation, with 95% bands."
+    "Accuracy against N after `step` inner steps, one line per initialisation, with its 95% intervals as error bars."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     for name, rows in results.items():
         rs = [r for r in rows if r['step'] == step]

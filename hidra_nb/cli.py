@@ -49,7 +49,8 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
-    p.add_argument('--seed', type=int, default=0, help="test-task seed (default 0)")
+    p.add_argument('--seed', type=int, default=0, help="test-task seed (default 0); the tasks at N are drawn with seed + N, so space "
+                   "the seeds you average over (0, 100, 200)")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")

@@ -56,7 +56,8 @@ def check_ways_for(model:nn.Module, ways:list):
 def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
              ways="2-15", # the N to evaluate, as `parse_ways` reads it
              *, n_tasks:int=4000, steps:int=3, inner_lr:float=0.4, shots:int=5, queries:int=15,
-             seed:int=0, batch_tasks:int=50,
+             seed:int=0, # the tasks at N come from seed + N: space the seeds you average over (0, 100, 200)
+             batch_tasks:int=50,
              device=None, # where the model is (the default); a device given must be that one
             )->list: # rows: N, step, acc, ci95, tasks
     "Query accuracy after 0..`steps` inner steps on `n_tasks` new tasks for each N, with 95% intervals."

@@ -5,9 +5,7 @@
 #   . .venv/bin/activate && DEVICE=cpu TASKS=4 PAIRS=2 DEMO_ITERS=20 bash bench/device_check.sh   # a rehearsal here, small
 #
 # The rehearsal runs every step on this machine's CPU, to catch a broken step before a lease is spent on it. The
-# limits are sized for a GPU: in a rehearsal on a 2-core CPU (beside a test run) five steps stopped at theirs (the
-# second-order float64 check, which compiles there; the demo's evaluation; the two trainings; the benchmark), which
-# says nothing of the GPU run, but every step started and ran.
+# limits are sized for a GPU, so on a CPU several steps stop at theirs (the rehearsals so far: bench/README.md, "On a GPU").
 #
 # In order of what matters most, each with a time limit, so that a step that runs long costs only itself and a lease
 # that ends early still returns what came before it:

@@ -22,7 +22,7 @@ import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, checked_side_by_side, maml_backward, step_if_finite
-from .core import Hidra, hidra_backward, adapted_accuracy
+from .core import Hidra, hidra_backward, adapted_accuracy, same_c_groups
 from .data import load_dataset, parse_ways, save_atomic, timed, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
@@ -226,7 +226,7 @@ def end_distributed():
 def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
           rank:int, world:int):
     "This process's share of a meta-batch: its `T/world` consecutive tasks, in the same form."
-    groups = batch if isinstance(batch, list) else [batch]
+    groups = same_c_groups(batch)
     n_tasks = sum(len(g[0]) for g in groups)
     if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: make --tasks a multiple of {world}")
     lo, hi, start, mine = rank * n_tasks // world, (rank + 1) * n_tasks // world, 0, []
@@ -234,7 +234,7 @@ def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
         a, b = max(lo - start, 0), min(hi - start, len(g[0]))
         if a < b: mine.append(tuple(t[a:b] for t in g))
         start += len(g[0])
-    return mine if isinstance(batch, list) else mine[0]
+    return mine[0] if groups[0] is batch else mine  # one batch in, one batch out; a list of groups, a list
 
 # %% ../nbs/04_training.ipynb #14cf7cfe
 class AllReduceGrads:

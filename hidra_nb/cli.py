@@ -12,11 +12,12 @@ from fastcore.docments import docments
 from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
-                               keep_freed_memory, load_split, make_config, make_model, open_run, pick_device)
+                               keep_freed_memory, load_checkpoint, load_split, make_config, make_model, open_run, pick_device)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import checkpoint_of, evaluate, format_table, load_initialisation, plot_accuracy_vs_n, write_results
+from .evaluation import checkpoint_of, evaluate, format_table, load_initialisation, plot_accuracy_vs_n, read_results, write_results
+from .data import parse_ways, writable, write_atomic
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +54,8 @@ def make_parser()->argparse.ArgumentParser:
                    "the seeds you average over (0, 100, 200)")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
+    p.add_argument('--name', default='eval', help="the results' files in the run folder, NAME.csv and NAME.png (default eval); an "
+                   "evaluation saves each N as it is done, goes on where it stopped when run again, and never replaces another")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
     p.add_argument('--tasks', type=int, default=50, help="test tasks for every N (default 50)")
@@ -73,24 +76,43 @@ def train(args):
 
 # %% ../nbs/06_cli.ipynb #d35411c2
 def eval_run(args):
-    "`hidra_nb eval`: evaluate a run folder's initialisation, print the table, write eval.csv and eval.png there."
+    "`hidra_nb eval`: evaluate a run folder's initialisation, saving each N in NAME.csv as it is done; print the table, draw NAME.png."
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     steps = cfg.test_inner_steps if args.steps is None else args.steps
-    ways = args.ways or (cfg.ways if cfg.method == 'maml' else '2-15')
-    rows = evaluate(model, test_data, ways, n_tasks=args.tasks, steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr,
-                    shots=cfg.shots, queries=cfg.queries, seed=args.seed)
-    report({f"{cfg.method} {cfg.ways}": rows}, ckpt.parent, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
+    ways = parse_ways(args.ways or (cfg.ways if cfg.method == 'maml' else '2-15'))
+    # every row says how it was made; a file of the same name is gone on with only where it was made the same way
+    made = dict(steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr, shots=cfg.shots, queries=cfg.queries,
+                seed=args.seed, iteration=load_checkpoint(ckpt)['iteration'])
+    name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
+    held = read_results(path) if path.exists() else {}
+    rows = held.pop(name, [])
+    made_so = lambda r: r['tasks'] == args.tasks and all(r.get(k) == v for k, v in made.items())
+    if held or not all(map(made_so, rows)): raise ValueError(
+        f"{path} holds another evaluation (another initialisation, or other settings): give this one another --name, "
+        "or move that file away")
+    if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
+    todo = [n for n in ways if n not in {r['N'] for r in rows}]
+    def save(done): rows.extend({**r, **made} for r in done); write_results({name: rows}, path)
+    if todo:
+        if rows: print(f"going on with the evaluation in {path}: N = {', '.join(map(str, todo))} left")
+        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=steps, inner_lr=made['inner_lr'], shots=cfg.shots,
+                      queries=cfg.queries, seed=args.seed, progress=True, on_n=save)
+        except KeyboardInterrupt: raise KeyboardInterrupt(
+            f"stopped; {path} holds the N done so far ({len({r['N'] for r in rows})} of {len(ways)}): the same command goes on from there") from None
+    report({name: sorted(rows, key=lambda r: (r['N'], r['step']))}, path, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
 
 # %% ../nbs/06_cli.ipynb #1799bedc
-def report(results:dict, out:Path, plot_steps:list):
-    "Print each initialisation's table, write them all to out/eval.csv and accuracy against N to out/eval.png."
+def report(results:dict, # initialisation name -> rows
+           path:Path, # the CSV file to write; the picture goes beside it, with .png
+           plot_steps:list):
+    "Print each initialisation's table, write them all to `path` and accuracy against N to its .png, each whole or not at all."
     for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
-    write_results(results, out / 'eval.csv')
+    write_results(results, path)
     fig, axs = plt.subplots(1, len(plot_steps), figsize=(5 * len(plot_steps), 3.2), squeeze=False)
     for ax, s in zip(axs[0], plot_steps): plot_accuracy_vs_n(results, s, ax=ax)
-    plt.tight_layout(); plt.savefig(out / 'eval.png', dpi=120); plt.close(fig)
-    print(f"\nwrote {out / 'eval.csv'} and {out / 'eval.png'}")
+    plt.tight_layout(); write_atomic(path.with_suffix('.png'), lambda f: fig.savefig(f, format='png', dpi=120)); plt.close(fig)
+    print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f
 def demo_config(iters:int=300)->TrainConfig:
@@ -114,7 +136,7 @@ def demo(args):
     untrained.to(run.device)
     kw = dict(n_tasks=args.tasks, steps=cfg.test_inner_steps, inner_lr=cfg.inner_lr, shots=cfg.shots, queries=cfg.queries)
     results = {'untrained': evaluate(untrained, test_data, '2-10', **kw), 'HIDRA, trained on 2-10': evaluate(model, test_data, '2-10', **kw)}
-    report(results, Path(args.out), plot_steps=[cfg.inner_steps, cfg.test_inner_steps])
+    report(results, Path(args.out) / 'eval.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
     print(f"demo finished in {time.time() - start:.0f} s")
 
 # %% ../nbs/06_cli.ipynb #41651f02
@@ -125,9 +147,9 @@ def main(argv=None):
     try: dict(train=train, eval=eval_run, demo=demo)[args.command](args)
     except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
         sys.exit(f"hidra_nb {args.command}: error: {e}")
-    except KeyboardInterrupt as e:  # Ctrl-C: `TrainingStopped` says where the run stopped; before training, nothing to say
+    except KeyboardInterrupt as e:  # Ctrl-C: a training or an evaluation says where it stopped and how to go on
         if first_process():
-            print(f"\nhidra_nb {args.command}: {e if isinstance(e, TrainingStopped) else 'interrupted'}", file=sys.stderr)
+            print(f"\nhidra_nb {args.command}: {str(e) or 'interrupted'}", file=sys.stderr)
         sys.exit(130)
 
 # `python -m hidra_nb.cli`, which `torchrun -m` runs; a notebook running this chapter is `__main__` too, but not cli.py

@@ -580,7 +580,9 @@ def paper_split(n_classes:int, split:str, # 'train', 'val' or 'test'
                 split_seed:int=0, n_train:int=1200, # the first `n_train` classes of the permutation train, the rest test
                 n_val:int=0)->list: # the last `n_val` of the `n_train` validate instead; class indices, sorted
     "The paper's random split: a permutation of all classes from `split_seed`, cut into train (and val) and test."
-    if not 0 <= n_val < n_train < n_classes: raise ValueError(f"need 0 <= n_val < n_train < {n_classes} classes, got n_val={n_val}, n_train={n_train}")
+    if not n_train < n_classes: raise ValueError(f"n_train={n_train} leaves no test classes of the {n_classes}: give fewer")
+    if not 0 <= n_val < n_train: raise ValueError(f"n_val (--val-classes) holds out that many of the {n_train} training classes "
+                                                  f"for validation: give 0 to {n_train - 1}, got {n_val}")
     if split == 'val' and not n_val: raise ValueError(NO_VAL)
     perm = torch.randperm(n_classes, generator=torch.Generator().manual_seed(split_seed))
     cut = dict(train=perm[:n_train - n_val], val=perm[n_train - n_val:n_train], test=perm[n_train:])

@@ -50,6 +50,9 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
+    p.add_argument('--shots', type=int, default=None, help="support examples a class (default: the run's)")
+    p.add_argument('--queries', type=int, default=None, help="query examples a class (default: the run's; the paper's 15 where a run "
+                   "trained on fewer to save time)")
     p.add_argument('--seed', type=int, default=0, help="test-task seed (default 0); the tasks at N are drawn with seed + N, so space "
                    "the seeds you average over (0, 100, 200)")
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
@@ -82,8 +85,9 @@ def eval_run(args):
     steps = cfg.test_inner_steps if args.steps is None else args.steps
     ways = parse_ways(args.ways or (cfg.ways if cfg.method == 'maml' else '2-15'))
     # every row says how it was made; a file of the same name is gone on with only where it was made the same way
-    made = dict(steps=steps, inner_lr=cfg.inner_lr if args.inner_lr is None else args.inner_lr, shots=cfg.shots, queries=cfg.queries,
-                seed=args.seed, iteration=load_checkpoint(ckpt)['iteration'])
+    run_s = lambda k: getattr(cfg, k) if getattr(args, k) is None else getattr(args, k)  # the run's setting where none is given
+    made = dict(steps=steps, inner_lr=run_s('inner_lr'), shots=run_s('shots'), queries=run_s('queries'), seed=args.seed,
+                iteration=load_checkpoint(ckpt)['iteration'])
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
     rows = held.pop(name, [])
@@ -96,8 +100,8 @@ def eval_run(args):
     def save(done): rows.extend({**r, **made} for r in done); write_results({name: rows}, path)
     if todo:
         if rows: print(f"going on with the evaluation in {path}: N = {', '.join(map(str, todo))} left")
-        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=steps, inner_lr=made['inner_lr'], shots=cfg.shots,
-                      queries=cfg.queries, seed=args.seed, progress=True, on_n=save)
+        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=steps, inner_lr=made['inner_lr'], shots=made['shots'],
+                      queries=made['queries'], seed=args.seed, progress=True, on_n=save)
         except KeyboardInterrupt: raise KeyboardInterrupt(
             f"stopped; {path} holds the N done so far ({len({r['N'] for r in rows})} of {len(ways)}): the same command goes on from there") from None
     report({name: sorted(rows, key=lambda r: (r['N'], r['step']))}, path, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'DRIVERS', 'toy_tasks',
-           'random_image_tasks', 'check_rate', 'check_batch', 'logits', 'support_loss', 'frozen', 'sgd_step',
-           'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
+           'random_image_tasks', 'check_rate', 'check_batch', 'check_model', 'logits', 'support_loss', 'frozen',
+           'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
            'vmap_meta_backward', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
            'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
            'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
@@ -100,6 +100,22 @@ def check_batch(batch)->int: # C, the number of classes of every task
     if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
     return n_classes
 
+# %% ../nbs/01_maml.ipynb #c7e8f902
+def check_model(model:nn.Module, batch):
+    "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
+    params = list(model.parameters())
+    if not any(p.requires_grad for p in params):
+        _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
+    p, x = next(p for p in params if p.is_floating_point()), batch[0]
+    if (p.dtype, p.device) != (x.dtype, x.device):
+        _fail(f"the model's parameters are {p.dtype} on {p.device}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
+              "other, e.g. model.to(x_support.device, x_support.dtype)")
+    if running := [f"{name} ({type(m).__name__})" for name, m in model.named_modules()
+                   if isinstance(m, nn.modules.batchnorm._NormBase) and m.training and m.track_running_stats]:
+        _fail(f"{', '.join(running)} keeps running statistics, which it would update in place inside the inner steps, and "
+              "torch.func cannot: make it with track_running_stats=False (each task's own statistics, as Conv4's batch norm), "
+              "or call .eval() on it to use the statistics it holds")
+
 # %% ../nbs/01_maml.ipynb #6246cf44
 def logits(model:nn.Module, params:dict, x:torch.Tensor)->torch.Tensor:
     "The model's output for inputs `x` when its parameters are `params`."
@@ -188,7 +204,7 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
               "kernels under vmap): use driver='loop', 'compiled' or 'recompute', first_order=True, or Conv4's own batch norm")
     per_task = partial(task_loss, model=model, **inner)
     with plain_batch_norm(model):  # the fused kernel's second derivatives are wrong under vmap (shown below)
-        losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0))(init(n_classes), *batch)  # (T,), (T,)
+        losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
         losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
@@ -398,7 +414,7 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                  )->dict: # mean query `loss` and `acc`
     "Accumulate the meta-gradient of Eq. 2.2 into the parameters' `.grad`; returns mean query loss and accuracy."
     if driver not in DRIVERS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
-    check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
+    check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr); check_model(model, batch)
     inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
     if checked_side_by_side(side_by_side, driver, batch[0].device) > 1: inner['side_by_side'] = side_by_side
     if driver == 'auto':  # the loop starts at once; the compiled driver compiles first
@@ -426,6 +442,7 @@ def peak_allocated_mb(fn)->float:
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
+    check_model(model, batch)  # before the model runs here
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
     if n_out != n_classes:
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "

@@ -12,11 +12,12 @@ from fastcore.docments import docments
 from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
-                               keep_freed_memory, load_checkpoint, load_split, make_config, make_model, open_run, pick_device)
+                               keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import checkpoint_of, evaluate, format_table, load_initialisation, plot_accuracy_vs_n, read_results, write_results
+from .evaluation import (checkpoint_of, check_ways_for, evaluate, format_table, load_initialisation, plot_accuracy_vs_n,
+                                 read_results, weights_fingerprint, write_results)
 from .data import parse_ways, writable, write_atomic
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -58,7 +59,8 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
     p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
     p.add_argument('--name', default='eval', help="the results' files in the run folder, NAME.csv and NAME.png (default eval); an "
-                   "evaluation saves each N as it is done, goes on where it stopped when run again, and never replaces another")
+                   "evaluation saves each N as it is done, goes on where it stopped when run again, and never replaces another; its table "
+                   "and picture show every N the file holds")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
     p.add_argument('--tasks', type=int, default=50, help="test tasks for every N (default 50)")
@@ -80,31 +82,37 @@ def train(args):
 # %% ../nbs/06_cli.ipynb #d35411c2
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation, saving each N in NAME.csv as it is done; print the table, draw NAME.png."
+    if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
+    if Path(args.name).name != args.name or Path(args.name).suffix in ('.csv', '.png'):
+        raise ValueError(f"--name {args.name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
-    steps = cfg.test_inner_steps if args.steps is None else args.steps
     ways = parse_ways(args.ways or (cfg.ways if cfg.method == 'maml' else '2-15'))
-    # every row says how it was made; a file of the same name is gone on with only where it was made the same way
+    check_ways_for(model, ways)
+    # every row says how it was made, and of which weights; a file of the same name goes on only where it was made the same way
     run_s = lambda k: getattr(cfg, k) if getattr(args, k) is None else getattr(args, k)  # the run's setting where none is given
-    made = dict(steps=steps, inner_lr=run_s('inner_lr'), shots=run_s('shots'), queries=run_s('queries'), seed=args.seed,
-                iteration=load_checkpoint(ckpt)['iteration'])
+    made = dict(tasks=args.tasks, steps=cfg.test_inner_steps if args.steps is None else args.steps, inner_lr=run_s('inner_lr'),
+                shots=run_s('shots'), queries=run_s('queries'), seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
     rows = held.pop(name, [])
-    made_so = lambda r: r['tasks'] == args.tasks and all(r.get(k) == v for k, v in made.items())
-    if held or not all(map(made_so, rows)): raise ValueError(
-        f"{path} holds another evaluation (another initialisation, or other settings): give this one another --name, "
-        "or move that file away")
+    if held: raise ValueError(f"{path} holds the evaluation of {', '.join(held)}: give this one another --name")
+    if differ := next(((k, r.get(k), v) for r in rows for k, v in made.items() if r.get(k) != v), None):
+        k, there, here = differ
+        raise ValueError(f"{path} holds an evaluation made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
+                         f"there, {here} here{', the checkpoint trained further or replaced' if k == 'weights' else ''}): "
+                         "give this one another --name, or move that file away")
     if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
     todo = [n for n in ways if n not in {r['N'] for r in rows}]
     def save(done): rows.extend({**r, **made} for r in done); write_results({name: rows}, path)
     if todo:
         if rows: print(f"going on with the evaluation in {path}: N = {', '.join(map(str, todo))} left")
-        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=steps, inner_lr=made['inner_lr'], shots=made['shots'],
+        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'], shots=made['shots'],
                       queries=made['queries'], seed=args.seed, progress=True, on_n=save)
-        except KeyboardInterrupt: raise KeyboardInterrupt(
-            f"stopped; {path} holds the N done so far ({len({r['N'] for r in rows})} of {len(ways)}): the same command goes on from there") from None
-    report({name: sorted(rows, key=lambda r: (r['N'], r['step']))}, path, plot_steps=sorted({min(cfg.inner_steps, steps), steps}))
+        except KeyboardInterrupt: raise KeyboardInterrupt(f"stopped; {path} holds the N done so far "
+            f"({len({r['N'] for r in rows} & set(ways))} of {len(ways)}): the same command goes on from there") from None
+    # the table and the picture show every N the file holds, which may be more than this call asked for
+    report({name: sorted(rows, key=lambda r: (r['N'], r['step']))}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def report(results:dict, # initialisation name -> rows
@@ -140,7 +148,7 @@ def demo(args):
     untrained.to(run.device)
     kw = dict(n_tasks=args.tasks, steps=cfg.test_inner_steps, inner_lr=cfg.inner_lr, shots=cfg.shots, queries=cfg.queries)
     results = {'untrained': evaluate(untrained, test_data, '2-10', **kw), 'HIDRA, trained on 2-10': evaluate(model, test_data, '2-10', **kw)}
-    report(results, Path(args.out) / 'eval.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
+    report(results, Path(args.out) / 'demo.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
     print(f"demo finished in {time.time() - start:.0f} s")
 
 # %% ../nbs/06_cli.ipynb #41651f02

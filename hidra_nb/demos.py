@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from IPython.display import display, clear_output
 from torch import nn
 from .core import Hidra
-from .evaluation import evaluate, output_layer, plot_accuracy_vs_n, plot_head, transplant_neuron, whole_number_ticks
+from .evaluation import evaluate, output_layer, plot_accuracy_vs_n, plot_head, transplant_neuron, weights_fingerprint, whole_number_ticks
 
 # %% ../nbs/07_demos.ipynb #797ef0fd
 def head_weight(model:nn.Module)->torch.Tensor: # (rows, F), a detached copy on the CPU
@@ -108,17 +108,21 @@ class CachedEvaluator:
         model = self.models[name]
         return isinstance(model, Hidra) or output_layer(model).out_features == n
 
+    def key(self, name:str, n:int, lr:float)->tuple:
+        "What a result is remembered under: the name, and the weights themselves, so that a model trained further is evaluated anew."
+        return name, weights_fingerprint(self.models[name]), n, float(lr)
+
     def has(self, name:str, n:int, steps:int, lr:float)->bool:
         "Whether the accuracy after `steps` inner steps of size `lr` at N=`n` is already known."
-        rows = self.cache.get((name, n, float(lr)))
+        rows = self.cache.get(self.key(name, n, lr)) if name in self.models else None
         return rows is not None and rows[-1]['step'] >= steps
 
     def rows(self, name:str, n:int, steps:int, lr:float)->list: # `evaluate`'s rows for steps 0..`steps`
         "Accuracy and 95% interval after 0..`steps` inner steps of size `lr` on `n`-way tasks, computed if not yet known."
         if not self.has(name, n, steps, lr):
-            self.cache[name, n, float(lr)] = evaluate(self.models[name], self.data, [n], steps=steps, inner_lr=lr, **self.kw)
+            self.cache[self.key(name, n, lr)] = evaluate(self.models[name], self.data, [n], steps=steps, inner_lr=lr, **self.kw)
             self.misses += 1
-        return [r for r in self.cache[name, n, float(lr)] if r['step'] <= steps]
+        return [r for r in self.cache[self.key(name, n, lr)] if r['step'] <= steps]
 
 # %% ../nbs/07_demos.ipynb #5d904933
 def show_percent(ax):
@@ -199,7 +203,7 @@ def transplant_accuracy(ev:CachedEvaluator, name:str, # a MAML initialisation in
                     k:int, steps:int=3, lr:float=0.4)->dict: # `evaluate`'s row after `steps` steps
     "Accuracy of MAML initialisation `name` with its `k`-th learned neuron copied into every row (that model is kept in `ev.models`)."
     key = f'{name}, neuron {k}'
-    if key not in ev.models: ev.models[key] = transplant_neuron(ev.models[name], k)
+    ev.models[key] = transplant_neuron(ev.models[name], k)  # made anew from the model as it is now: evaluated again only if it changed
     return ev.rows(key, output_layer(ev.models[name]).out_features, steps, lr)[-1]
 
 # %% ../nbs/07_demos.ipynb #75c0fcc8

@@ -168,7 +168,7 @@ def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_clas
     return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 
 # %% ../nbs/04_training.ipynb #28e131f0
-CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes besides its format
+CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes, but its format and driver (optional)
 
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."

@@ -437,7 +437,7 @@ def cached(build, # () -> dict of tensors, strings, numbers: what to cache
         if not p.is_file(): continue
         try: d = torch.load(p, weights_only=True)
         except Exception as e: warnings.warn(f"ignoring unreadable cache {p}: {e}"); continue
-        if d.get('fingerprint') == fingerprint: return d, p, True
+        if isinstance(d, dict) and d.get('fingerprint') == fingerprint: return d, p, True  # anything else is stale
     d = dict(build(), fingerprint=fingerprint)
     for p in places:
         try: p.parent.mkdir(parents=True, exist_ok=True)
@@ -546,9 +546,10 @@ def read_omniglot_set(source:Path, size:int=28, expected:tuple=None)->tuple: # u
 
 # %% ../nbs/03_data.ipynb #725d4fa9
 def source_stamp(path:Path)->list:
-    "What changes when data changes: a file's size and time; the times of a folder's sub-sub-folders."
-    if path.is_file(): return [path.name, path.stat().st_size, path.stat().st_mtime_ns]
-    return [path.name] + sorted([str(d.relative_to(path)), d.stat().st_mtime_ns] for d in path.glob('*/*') if d.is_dir())
+    "What changes when data changes: a file's size and time; for a folder, those of every file under it."
+    def stamp(f): s = f.stat(); return [s.st_size, s.st_mtime_ns]
+    if path.is_file(): return [path.name, *stamp(path)]
+    return [path.name] + sorted([str(f.relative_to(path)), *stamp(f)] for f in path.rglob('*') if f.is_file())
 
 # %% ../nbs/03_data.ipynb #3bf8bb2b
 def omniglot_images(root=None, download:bool=False, size:int=28,
@@ -666,6 +667,9 @@ def miniimagenet_listing(root:Path, split:str, splits_dir=None)->dict: # wnid ->
             rows = csv.DictReader(f)
             if not {'filename', 'label'} <= set(rows.fieldnames or []): raise ValueError(f"{csv_path} needs the header 'filename,label'")
             for row in rows: listing.setdefault(row['label'], []).append(root / 'images' / row['filename'])
+        names = sorted(p.name for ps in listing.values() for p in ps)
+        if twice := next((a for a, b in zip(names, names[1:]) if a == b), None):  # a task could show it as support and as query
+            raise ValueError(f"{csv_path} lists {twice} more than once: remove the repeated rows")
         present = set(os.listdir(root / 'images'))
         if (missing := [p for ps in listing.values() for p in ps if p.name not in present]):
             raise FileNotFoundError(f"{len(missing)} images of {csv_path} are missing from {root / 'images'}, e.g. {missing[0].name}: "

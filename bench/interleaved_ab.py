@@ -38,7 +38,7 @@ import hidra_nb.maml
 from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
 from hidra_nb.training import keep_freed_memory, pick_device, what_runs_here
-from maml_bench import (OPTIONAL, at_least_one, available, float64_meta_gradient, impls_of, largest_difference, load_images, make_batch,
+from maml_bench import (OPTIONAL, at_least_one, available, whole_number, float64_meta_gradient, impls_of, largest_difference, load_images, make_batch,
                         make_model, meta_iteration_gb, ours, ours_hidra)
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
@@ -73,7 +73,7 @@ AGAINST = {**BASELINES, 'inductor-layout': "ours on Inductor's layout", 'one-at-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--method', default='maml', choices=('maml', 'hidra'))
-    p.add_argument('--steps', type=int, default=1, help="inner steps")
+    p.add_argument('--steps', type=whole_number(0), default=1, help="inner steps")
     p.add_argument('--first-order', action='store_true')
     p.add_argument('--tasks', type=at_least_one, default=8, help="tasks a meta-batch")
     p.add_argument('--pairs', type=at_least_one, default=6, help="timed calls of each implementation")
@@ -81,7 +81,7 @@ def main():
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
     p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run tries first: compiled on a CPU, vmap on a GPU)")
-    p.add_argument('--side-by-side', type=int, default=1, help="tasks ours runs at once (compiled driver only)")
+    p.add_argument('--side-by-side', type=at_least_one, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, `higher` or learn2learn (each around Algorithm 1 for HIDRA, as in maml_bench.py), ours "
                         "compiled with Inductor's default layout, ours one task at a time, or ours with the first layer as a convolution "

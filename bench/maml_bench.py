@@ -116,10 +116,14 @@ def impls_of(method): return HIDRA_IMPLS if method == 'hidra' else IMPLS
 
 OPTIONAL = {'higher': 'higher', 'learn2learn': 'learn2learn'}  # implementation -> the package it needs
 
-def at_least_one(text:str)->int:
-    "An argparse type: a whole number >= 1."
-    if not text.isdigit() or int(text) < 1: raise argparse.ArgumentTypeError(f"needs a whole number >= 1, got {text!r}")
-    return int(text)
+def whole_number(low:int):
+    "An argparse type: a whole number >= `low`."
+    def parse(text:str)->int:
+        if not text.isdigit() or int(text) < low: raise argparse.ArgumentTypeError(f"needs a whole number >= {low}, got {text!r}")
+        return int(text)
+    return parse
+
+at_least_one = whole_number(1)
 
 def available(name)->bool:
     mod = OPTIONAL.get(name)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from hidra_nb.maml import DRIVERS, RECOMPUTE_PIECES, compiled_recompute_pieces, inner_steps_for, peak_allocated_mb
 from hidra_nb.training import keep_freed_memory
-from maml_bench import checkout_commit, load_images, make_batch, make_model, ours, write_csv
+from maml_bench import checkout_commit, load_images, make_batch, make_model, ours, whole_number, write_csv
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,7 +59,7 @@ def saved_for_backward_mb(model, x, y)->float:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--steps', type=int, nargs='+', default=[1, 5, 10], help="inner steps, second order")
+    p.add_argument('--steps', type=whole_number(0), nargs='+', default=[1, 5, 10], help="inner steps, second order")
     p.add_argument('--drivers', nargs='+', default=['loop', 'compiled', 'recompute', 'compiled-recompute'], choices=DRIVERS[1:])
     p.add_argument('--results-dir', type=Path, default=HERE / 'results', help="where tensor-peaks.csv goes (default: bench/results)")
     args = p.parse_args()

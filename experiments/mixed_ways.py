@@ -5,10 +5,12 @@
 Two HIDRA runs with the demo's settings, the same seed and the same number of tasks: N drawn once per meta-batch (the
 paper), and N drawn for every task. Both are evaluated on the same 100 test tasks for every N.
 """
-import argparse
+import argparse, sys
+from dataclasses import replace
 from pathlib import Path
 import torch
-from hidra_nb.training import make_config, open_run, pick_device, what_runs_here
+from hidra_nb.cli import demo_config
+from hidra_nb.training import open_run, pick_device, what_runs_here
 from hidra_nb.evaluation import evaluate, load_initialisation
 from hidra_nb.data import write_csv
 from omniglot import fit_timed, git_commit
@@ -17,10 +19,10 @@ HERE = Path(__file__).resolve().parent
 
 def main(iters=300, eval_tasks=100):
     torch.set_num_threads(1)  # the two runs compare like with like on a busy machine
-    commit = git_commit('mixed_ways.py')
+    commit = git_commit('mixed_ways.py', 'omniglot.py')  # it runs omniglot.py's fit_timed too
     rows = []
     for mixed in (False, True):
-        cfg = make_config('glyphs', ways='2-10', mixed_ways=mixed, iters=iters, tasks=8, hidden=32, queries=5, val_every=0, ckpt_every=50)
+        cfg = replace(demo_config(iters), mixed_ways=mixed, val_every=0, ckpt_every=50)
         out = HERE / 'runs' / 'mixed_ways' / f"{'per-task' if mixed else 'per-batch'}-{iters}"  # --iters another time: another run
         spent = fit_timed(open_run(out, cfg), out)  # a rerun of a finished run keeps the time it took to train
         device = pick_device(cfg.device)
@@ -29,7 +31,7 @@ def main(iters=300, eval_tasks=100):
         for r in evaluate(model, test, '2-10', n_tasks=eval_tasks, steps=3, inner_lr=0.4, shots=5, queries=5, seed=1000):
             rows.append(dict(n_drawn='per task' if mixed else 'per meta-batch', iters=iters, train_s=round(wall, 1),
                              train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, **ran_it,
-                             command='python experiments/mixed_ways.py'))
+                             command=' '.join(['python', 'experiments/mixed_ways.py', *sys.argv[1:]])))
         print(f"N drawn {rows[-1]['n_drawn']}: {iters} meta-iterations in {wall:.0f} s ({cpu:.0f} s CPU)", flush=True)
     path = HERE / 'results' / 'mixed_ways.csv'
     write_csv(path, rows)

@@ -8,8 +8,9 @@ One command runs everything at a scale and writes the results next to this file:
     python experiments/omniglot.py --report-only        # rebuild tables and figures from the finished jobs
 
 Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (checkpointed, so a killed run resumes
-where it stopped), evaluates it on the same test tasks as every other job, and writes `results/<scale>/<job>.csv`
-with the command, seeds, git commit and wall times. Jobs whose CSV exists are skipped: rerunning resumes.
+where it stopped), evaluates it on the same test tasks as every other job (saving each N as it is done, so that a
+killed evaluation goes on where it stopped too), and writes `results/<scale>/<job>.csv` with the command, seeds, git
+commit and wall times. Jobs whose CSV exists are skipped, where it was made with the same settings: rerunning resumes.
 """
 import argparse, csv, json, os, subprocess, sys, time
 from dataclasses import dataclass
@@ -64,11 +65,11 @@ def jobs_for(scale:Scale)->list:
     jobs += [Job(f'narrow-maml-{n}', 'robustness', 'maml', str(n), scale.narrow_hidden, str(n)) for n in scale.narrow_ways]
     return jobs
 
-def git_commit(script:str='omniglot.py')->str:
-    "The commit the results come from, '+dirty' when the library or the experiment's `script` has uncommitted changes."
+def git_commit(*scripts:str)->str:
+    "The commit the results come from, '+dirty' when the library or the experiment's `scripts` (default this one) have uncommitted changes."
     try:
         rev = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'hidra_nb', f'experiments/{script}'], cwd=HERE.parent,
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', 'hidra_nb', *(f'experiments/{s}' for s in scripts or ('omniglot.py',))], cwd=HERE.parent,
                                capture_output=True, text=True).stdout.strip()
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
@@ -96,27 +97,37 @@ def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training thi
     return total
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
-    from hidra_nb.evaluation import evaluate, load_initialisation, transplant_neuron
+    from hidra_nb.data import parse_ways
+    from hidra_nb.evaluation import evaluate, load_initialisation, read_results, transplant_neuron, weights_fingerprint, write_results
     from hidra_nb.training import pick_device
     model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
     kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
-    rows = []
-    for lr, steps in EVAL_SETTINGS:
-        rows += [dict(neuron='all', eval_lr=lr, **r) for r in evaluate(model, test, job.eval_ways, steps=steps, inner_lr=lr, **kw)]
+    partial = run_dir / 'eval-partial.csv'  # each N saved as it is done, so that a killed evaluation goes on where it stopped
+    done, weights = (read_results(partial) if partial.exists() else {}), weights_fingerprint(model)
+    def evaluated(name, m, lr, steps)->list:  # rows of model `m` at one setting, every N; the key says of which weights too
+        rows = done.setdefault(f'{weights} {name} lr={lr} steps={steps} tasks={scale.eval_tasks}', [])
+        def save(new): rows.extend(new); write_results(done, partial)
+        if todo := [n for n in parse_ways(job.eval_ways) if n not in {r['N'] for r in rows}]:
+            evaluate(m, test, todo, steps=steps, inner_lr=lr, on_n=save, **kw)
+        return sorted(rows, key=lambda r: (r['N'], r['step']))
+    rows = [dict(neuron='all', eval_lr=lr, **r) for lr, steps in EVAL_SETTINGS for r in evaluated('all', model, lr, steps)]
     if job.transplant:  # Figure 3: each learned output neuron copied into every row
         lr, steps = TRANSPLANT_SETTING
-        for k in range(int(job.ways)):
-            rows += [dict(neuron=k, eval_lr=lr, **r) for r in evaluate(transplant_neuron(model, k), test, job.eval_ways, steps=steps, inner_lr=lr, **kw)]
+        rows += [dict(neuron=k, eval_lr=lr, **r) for k in range(int(job.ways))
+                 for r in evaluated(f'neuron {k}', transplant_neuron(model, k), lr, steps)]
     return rows
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
     from hidra_nb.training import pick_device, what_runs_here
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
-    if path.exists():
-        with open(path) as f: done_seed = int(next(csv.DictReader(f))['seed'])
-        if done_seed != args.seed: sys.exit(f"{path.relative_to(HERE)} holds the results of --seed {done_seed}, and this is --seed {args.seed}: "
-                                            f"move results/{scale_name} and runs/{scale_name} aside to run another seed")
+    if path.exists():  # done already, if done the same way
+        with open(path) as f: first = next(csv.DictReader(f))
+        asked = dict(seed=args.seed, iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries,
+                     first_order=scale.first_order, hidden=job.hidden, tasks=scale.eval_tasks)
+        if differ := [f"{k} {first.get(k)} there, {v} here" for k, v in asked.items() if first.get(k) != str(v)]:
+            sys.exit(f"{path.relative_to(HERE)} holds results made otherwise ({'; '.join(differ)}): move results/{scale_name} "
+                     f"and runs/{scale_name} aside to run these settings")
         print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
     print(f"{job.name}: training", flush=True)
     run_dir, train_s = train(job, scale, scale_name, args)

@@ -4,7 +4,8 @@
 """
 import csv, sys
 from pathlib import Path
-from hidra_nb.data import write_csv
+from hidra_nb.data import write_atomic, write_csv
+from hidra_nb.evaluation import save_figure
 
 HERE = Path(__file__).resolve().parent
 NS = list(range(2, 11))
@@ -92,7 +93,7 @@ def plot_table2(rows:list, path:Path):
             if pts: plot_curve(ax, pts, label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''), ls='--' if init == 'maml' else '-')
         ax.set_title(setting_name(lr, step)); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
     axs[0].legend(fontsize=7)
-    plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
+    plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
 
 def plot_figure3(rows:list, path:Path):
     plt = pyplot()
@@ -106,7 +107,7 @@ def plot_figure3(rows:list, path:Path):
     ax.axhline(100 * float(full['acc']), ls='--', color='k', label=f"all ten learned rows ({100 * float(full['acc']):.2f}%)")
     ax.set_ylim(0, 100); ax.set_xticks(range(10)); ax.set_xlabel('output neuron k copied into all ten rows')
     ax.set_ylabel('query accuracy (%)'); ax.set_title(f"MAML 10-way, 10-way test tasks, {step} steps at {lr}"); ax.legend(fontsize=7, loc='upper right')
-    plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
+    plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
     return dict(full=100 * float(full['acc']), mean_transplanted=sum(a for _, a, _ in each) / len(each),
                 better=sum(a > 100 * float(full['acc']) for _, a, _ in each))
 
@@ -123,34 +124,31 @@ def plot_figure4(scale:str, path:Path):
     cfg = TrainConfig(**ckpt['config'])
     torch.manual_seed(cfg.seed)
     w0 = make_model(cfg, (1, 28, 28))[1].weight.detach()  # the run's starting point: same seed, same construction
-    def mean_cosine(m):
-        "Mean cosine similarity of the distinct pairs of rows."
-        u = torch.nn.functional.normalize(m, dim=1); c = u @ u.T
-        return ((c.sum() - c.diagonal().sum()) / (len(m) * (len(m) - 1))).item()
-    write_csv(path.with_suffix('.csv'), [dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{mean_cosine(w):.3f}"),
-                                         dict(rows='at initialisation', mean_pairwise_cosine=f"{mean_cosine(w0):.3f}")])
+    from hidra_nb.demos import row_similarity
+    write_csv(path.with_suffix('.csv'), [dict(rows='learned (MAML 10-way)', mean_pairwise_cosine=f"{row_similarity(w):.3f}"),
+                                         dict(rows='at initialisation', mean_pairwise_cosine=f"{row_similarity(w0):.3f}")])
     fig, ax = plt.subplots(figsize=(7, 2.2))
     plot_head(w, ax=ax, title='MAML 10-way output layer: rows = output neurons, columns = the 64 features')
-    plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
+    plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
     return True
 
 def robustness(rows:list, path:Path):
     plt = pyplot()
     sel = [r for r in rows if r['experiment'] == 'robustness' and r['neuron'] == 'all']
     if not sel: return None
-    out = []
+    out, hidra_ways = [], next((r['trained_ways'] for r in sel if r['method'] == 'hidra'), '?')
     fig, axs = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
     from hidra_nb.evaluation import whole_number_ticks
     for ax, (lr, step) in zip(axs, [('0.4', 1), ('0.4', 3)]):
         whole_number_ticks(ax.xaxis)
         for method, style in (('hidra', '-'), ('maml', '--')):
             pts = curve(sel, lambda r: r['method'] == method and lr_key(r['eval_lr']) == lr and int(r['step']) == step)
-            plot_curve(ax, pts, ls=style, label='HIDRA, one model trained on 5-30' if method == 'hidra' else 'MAML, one model per N')
+            plot_curve(ax, pts, ls=style, label=f"HIDRA, one model trained on {hidra_ways}" if method == 'hidra' else 'MAML, one model per N')
             ax.plot([p[0] for p in pts], [100 / p[0] for p in pts], ':', color='gray', lw=0.8)
             out += [dict(method=method, setting=setting_name(lr, step), N=n, acc=f"{a:.2f}", ci95=f"{h:.2f}") for n, a, h in pts]
         ax.set_title(f"Conv4 with {sel[0]['hidden']} filters, {setting_name(lr, step)}"); ax.set_xlabel('N'); ax.grid(alpha=0.3)
     axs[0].set_ylabel('query accuracy (%)'); axs[0].legend(fontsize=7); axs[1].text(0.02, 0.02, 'dotted: chance', transform=axs[1].transAxes, fontsize=7)
-    plt.tight_layout(); plt.savefig(path, dpi=110); plt.close(fig)
+    plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
     return out
 
 def main(scale:str='cpu'):
@@ -159,7 +157,7 @@ def main(scale:str='cpu'):
     out = HERE / 'results' / scale
     t2 = table2(rows)
     if t2:
-        write_csv(out / 'table2.csv', t2); (out / 'table2.md').write_text(markdown(t2)); plot_table2(rows, out / 'table2.png')
+        write_csv(out / 'table2.csv', t2); write_atomic(out / 'table2.md', lambda f: f.write(markdown(t2)), 'w'); plot_table2(rows, out / 'table2.png')
         print(f"wrote {out / 'table2.csv'}, table2.md, table2.png")
     if (f3 := plot_figure3(rows, out / 'figure3.png')):
         print(f"figure 3: all rows {f3['full']:.2f}%, mean of the transplanted {f3['mean_transplanted']:.2f}%, {f3['better']} of 10 above")
@@ -167,7 +165,7 @@ def main(scale:str='cpu'):
     if (rb := robustness(rows, out / 'robustness.png')): write_csv(out / 'robustness.csv', rb); print(f"wrote {out / 'robustness.csv'}, robustness.png")
     jobs = {r['init']: r for r in rows}
     print(f"{len(jobs)} jobs; training {sum(float(r['train_s']) for r in jobs.values()) / 3600:.2f} h wall, "
-          f"evaluation {sum(float(r['eval_s']) for r in jobs.values()) / 3600:.2f} h wall (one thread a job)")
+          f"evaluation {sum(float(r['eval_s']) for r in jobs.values()) / 3600:.2f} h wall")
 
 if __name__ == '__main__':
     import argparse

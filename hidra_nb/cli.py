@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
 from .evaluation import (checkpoint_of, check_ways_for, evaluate, format_table, load_initialisation, plot_accuracy_vs_n,
-                                 read_results, weights_fingerprint, write_results)
-from .data import parse_ways, writable, write_atomic
+                                 read_results, save_figure, weights_fingerprint, write_results)
+from .data import parse_ways, writable
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
@@ -123,7 +123,7 @@ def report(results:dict, # initialisation name -> rows
     write_results(results, path)
     fig, axs = plt.subplots(1, len(plot_steps), figsize=(5 * len(plot_steps), 3.2), squeeze=False)
     for ax, s in zip(axs[0], plot_steps): plot_accuracy_vs_n(results, s, ax=ax)
-    plt.tight_layout(); write_atomic(path.with_suffix('.png'), lambda f: fig.savefig(f, format='png', dpi=120)); plt.close(fig)
+    plt.tight_layout(); save_figure(fig, path.with_suffix('.png')); plt.close(fig)
     print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f

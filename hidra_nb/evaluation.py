@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'evaluate',
-           'write_results', 'read_results', 'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'checkpoint_of',
-           'load_initialisation', 'weights_fingerprint', 'transplant_neuron', 'plot_head']
+           'write_results', 'read_results', 'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure',
+           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
@@ -17,7 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from .maml import accuracy_by_step
 from .core import Hidra, first_step_for, initial_params
-from .data import parse_ways, write_csv, TaskSampler
+from .data import parse_ways, write_atomic, write_csv, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -134,6 +134,11 @@ def plot_accuracy_vs_n(results:dict, # name -> rows
     ax.set_title(title or f"after {step} inner step{'s' * (step != 1)}")
     ax.legend(fontsize=8); ax.grid(alpha=0.3)
     return ax
+
+# %% ../nbs/05_evaluation.ipynb #a7f0e1d2
+def save_figure(fig, path:Path, dpi:int=120):
+    "Write `fig` to the PNG file `path` atomically: a reader, or a crash, never meets half a picture."
+    write_atomic(Path(path), lambda f: fig.savefig(f, format='png', dpi=dpi))
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
 def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it

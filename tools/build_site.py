@@ -294,6 +294,7 @@ def build(args):
     shutil.rmtree(out, ignore_errors=True)
     static = out/'_static'
     static.mkdir(parents=True)
+    (out/'_pages.json').write_text('[]')  # a build's folder from the start: one that stops half-way is replaced by the next
     copy_katex(static)
     shutil.copy2(TEMPLATE_DIR/'site.css', static/'site.css')
     # everything else in nbs/ that a page can point at (images, data), like Quarto's resources

@@ -128,7 +128,7 @@ def expected_pages():
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split('\n\n', 1)[1])
-    p.add_argument('screens', nargs='?', default='_site_screens', help='folder for the screenshots (default: _site_screens)')
+    p.add_argument('screens', nargs='?', default=str(ROOT/'_site_screens'), help='folder for the screenshots (default: _site_screens)')
     p.add_argument('--site', default=str(ROOT/'_site'), help='built site to check (default: _site)')
     p.add_argument('--chapter', default=None, help='page to screenshot as the chapter (default: the first page after the home page)')
     args = p.parse_args()

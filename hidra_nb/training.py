@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'CHECKPOINT_PARTS', 'PER_SESSION', 'TrainConfig', 'make_config',
-           'make_model', 'pick_device', 'driver_candidates', 'fastest_driver', 'glibc', 'keep_freed_memory',
-           'load_split', 'load_checkpoint', 'load_weights', 'world_size', 'first_process', 'process_group_backend',
-           'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device',
-           'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for', 'plot_metrics', 'LivePlot',
-           'what_runs_here', 'TrainingStopped', 'stop_requests', 'Progress']
+           'make_model', 'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc',
+           'keep_freed_memory', 'load_split', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
+           'process_group_backend', 'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads',
+           'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'open_run', 'config_for', 'plot_metrics',
+           'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -124,6 +124,14 @@ def driver_candidates(cfg:TrainConfig, device:torch.device)->tuple:
     if cfg.side_by_side > 1: return ('compiled',)  # the one driver that runs tasks side by side
     if device.type != 'cpu': return ('vmap', 'loop')  # vmap keeps a GPU busy, if it has the memory for every task's graph
     return ('compiled', 'loop') if cfg.iters >= COMPILE_PAYS_OFF else ('loop',)  # only a long run repays the compile
+
+# %% ../nbs/04_training.ipynb #b7e2c410
+def what_runs_here(device:torch.device)->dict:
+    "What lies under our code on `device`, which moves a run's numbers a little from one machine to another: the GPU, or the CPU's vector instructions; torch; Pillow, which decodes image files."
+    import PIL
+    machine = (torch.cuda.get_device_name(device) if device.type == 'cuda' else
+               f'CPU, {torch.backends.cpu.get_cpu_capability()}' if device.type == 'cpu' else device.type)  # e.g. 'mps'
+    return dict(machine=machine, torch=str(torch.__version__), pillow=PIL.__version__)  # plain strings: a checkpoint holds them
 
 # %% ../nbs/04_training.ipynb #d7c0a1e2
 def fastest_driver(step, # step(driver): one meta-iteration on that driver
@@ -362,10 +370,12 @@ def meta_gradient(self:Run, batch)->dict:
     "`batch`'s meta-gradient into `.grad` (cleared first), on this session's driver; returns the loss and accuracy, as numbers."
     self.opt.zero_grad()
     try: return {k: float(v) for k, v in self.backward(self.model, batch, driver=self.driver, **self.inner).items()}
-    except torch.OutOfMemoryError:
-        # vmap holds every task's graph at once, and `auto` timed it on the first meta-batch, whose N may have been smaller
-        if not (self.driver == 'vmap' and self.cfg.driver == 'auto'): raise  # auto picks vmap only between vmap and the loop
-    if self.rank == 0: print(f"iteration {self.iteration + 1}: vmap ran out of GPU memory on this meta-batch; the loop takes over", file=sys.stderr)
+    except (torch.OutOfMemoryError, CompilerUnavailable) as e:
+        # vmap holds every task's graph at once, and `auto` timed it on the first meta-batch, whose N may have been smaller;
+        # the compiled driver a resumed run kept may meet a compiler that fails now; `auto` chose either only against the loop
+        if self.cfg.driver != 'auto' or self.driver not in ('vmap', 'compiled'): raise
+        why = 'vmap ran out of GPU memory on this meta-batch' if isinstance(e, torch.OutOfMemoryError) else f'the compiled driver failed ({e})'
+    if self.rank == 0: print(f"iteration {self.iteration + 1}: {why}; the loop takes over", file=sys.stderr)
     if self.device.type == 'cuda': torch.cuda.empty_cache()  # out here, where the failed try's tensors are gone
     self.driver = 'loop'
     return self.meta_gradient(batch)
@@ -414,7 +424,7 @@ def state_dict(self:Run)->dict:
     return {'format': 'hidra_nb/1', 'config': asdict(self.cfg), 'iteration': self.iteration,
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(), 'sampler': self.sampler.state_dict(),
             'rng': rng, 'data': {'train': self.train_data.info, 'val': self._val.info if self._val is not None else None},
-            'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)))}
+            'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)), machine=what_runs_here(self.device))}
 
 # %% ../nbs/04_training.ipynb #746f25ac
 @patch
@@ -428,8 +438,9 @@ def load_state_dict(self:Run, sd:dict):
     if 'cuda' in sd['rng'] and torch.cuda.is_available():  # a run may resume on a machine with fewer GPUs
         for gpu, state in enumerate(sd['rng']['cuda'][:torch.cuda.device_count()]): torch.cuda.set_rng_state(state, gpu)
     self.iteration = sd['iteration']
-    saved = sd.get('driver') or {}  # the same choice among the same drivers: the resumed run takes the very same steps
-    if saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device)): self.driver = saved['chosen']
+    saved = sd.get('driver') or {}  # the same choice among the same drivers on the same kind of machine: the very same steps
+    if (saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device))
+        and saved.get('machine') == what_runs_here(self.device)): self.driver = saved['chosen']
 
 # %% ../nbs/04_training.ipynb #a1987d37
 # what resuming may change: how long, where and how it runs (the drivers agree to rounding), and its bookkeeping
@@ -527,14 +538,6 @@ def _metrics_upto(path:Path, iteration:int):
     lines = [l for l, r in zip(lines, rows) if r['iter'] <= iteration]
     write_atomic(path, lambda f: f.write(''.join(l + '\n' for l in lines)), 'w')
 
-# %% ../nbs/04_training.ipynb #b7e2c410
-def what_runs_here(device:torch.device)->dict:
-    "What lies under our code on `device`, which moves a run's numbers a little from one machine to another: the GPU, or the CPU's vector instructions; torch; Pillow, which decodes image files."
-    import PIL
-    machine = (torch.cuda.get_device_name(device) if device.type == 'cuda' else
-               f'CPU, {torch.backends.cpu.get_cpu_capability()}' if device.type == 'cpu' else device.type)  # e.g. 'mps'
-    return dict(machine=machine, torch=torch.__version__, pillow=PIL.__version__)
-
 # %% ../nbs/04_training.ipynb #fc57d656
 @patch
 def record_session(self:Run, first_iter:int):
@@ -553,7 +556,8 @@ def stop_requests():
     "Within: a first Ctrl-C or SIGTERM is noted rather than raised, and the yielded `asked()` turns True; a second Ctrl-C raises."
     asked = []
     def note(signum, frame):
-        if asked: raise KeyboardInterrupt  # asked twice: stop now, whatever is lost
+        if asked and signum == signal.SIGINT: raise KeyboardInterrupt  # Ctrl-C twice: stop now, whatever is lost
+        if asked: return  # SIGTERM again: a scheduler and torchrun may each send one, and the checkpoint comes first
         asked.append(signum)
         if first_process():  # under torchrun, one process speaks for all
             print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
@@ -622,6 +626,7 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
             shown.update(rows)
             if stop and self.iteration < cfg.iters:
                 shown.close(rows)
+                if self.world > 1: dist.barrier()  # none leaves before the first process has saved: torchrun would stop it mid-write
                 raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
                     f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
     shown.close(rows)

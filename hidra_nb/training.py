@@ -420,7 +420,7 @@ def validate(self:Run)->float:
 def state_dict(self:Run)->dict:
     "Everything needed to continue this run exactly, as plain data."
     rng = dict(torch=torch.get_rng_state())
-    if torch.cuda.is_available(): rng['cuda'] = torch.cuda.get_rng_state_all()
+    if self.device.type == 'cuda': rng['cuda'] = torch.cuda.get_rng_state(self.device)  # this run's GPU alone: asking another opens a context there
     return {'format': 'hidra_nb/1', 'config': asdict(self.cfg), 'iteration': self.iteration,
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(), 'sampler': self.sampler.state_dict(),
             'rng': rng, 'data': {'train': self.train_data.info, 'val': self._val.info if self._val is not None else None},
@@ -435,8 +435,9 @@ def load_state_dict(self:Run, sd:dict):
                          "resume with the data it was trained on (--data-root) and its settings, or train into another --out")
     load_weights(self.model, sd['model']); self.opt.load_state_dict(sd['opt']); self.sampler.load_state_dict(sd['sampler'])
     torch.set_rng_state(sd['rng']['torch'])
-    if 'cuda' in sd['rng'] and torch.cuda.is_available():  # a run may resume on a machine with fewer GPUs
-        for gpu, state in enumerate(sd['rng']['cuda'][:torch.cuda.device_count()]): torch.cuda.set_rng_state(state, gpu)
+    cuda = sd['rng'].get('cuda')
+    if isinstance(cuda, list): cuda = cuda[0] if cuda else None  # written before 2026-12-05: every GPU's, the first the run's
+    if cuda is not None and self.device.type == 'cuda': torch.cuda.set_rng_state(cuda, self.device)
     self.iteration = sd['iteration']
     saved = sd.get('driver') or {}  # the same choice among the same drivers on the same kind of machine: the very same steps
     if (saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device))

@@ -129,12 +129,17 @@ class Conv4(nn.Sequential):
         channels = [in_channels] + [hidden] * n_blocks
         super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
 
+    def forward(self, x:torch.Tensor)->torch.Tensor:
+        n_blocks = len(self) - 1
+        if x.dim() != 4: raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: "
+                                          "give a single image a batch dimension, x[None]")
+        if min(x.shape[-2:]) < 2 ** n_blocks: raise ValueError(
+            f"images of {tuple(x.shape[-2:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
+            f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")
+        return super().forward(x)
+
     def n_features(self, image_size:tuple, # (channels, H, W) of one image
                   )->int: # F, the length of the feature vector
         "Length of the feature vector for images of `image_size`, found by running one blank image through."
-        n_blocks, smallest = len(self) - 1, min(image_size[1:])
-        if smallest < 2 ** n_blocks: raise ValueError(
-            f"images of {tuple(image_size[1:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
-            f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")
         p = next(self.parameters())
         with torch.no_grad(): return self(torch.zeros(1, *image_size, dtype=p.dtype, device=p.device)).shape[1]

@@ -22,7 +22,7 @@ def main(iters=300, eval_tasks=100):
     commit = git_commit('mixed_ways.py', 'omniglot.py')  # it runs omniglot.py's fit_timed too
     rows = []
     for mixed in (False, True):
-        cfg = replace(demo_config(iters), mixed_ways=mixed, val_every=0, ckpt_every=50)
+        cfg = replace(demo_config(iters), mixed_ways=mixed, val_every=0, val_tasks=100, ckpt_every=50)  # val_tasks: as its runs were made
         out = HERE / 'runs' / 'mixed_ways' / f"{'per-task' if mixed else 'per-batch'}-{iters}"  # --iters another time: another run
         spent = fit_timed(open_run(out, cfg), out)  # a rerun of a finished run keeps the time it took to train
         device = pick_device(cfg.device)

@@ -83,39 +83,38 @@ def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, sec
     out = HERE / 'runs' / scale_name / job.name
     return out, fit_timed(open_run(out, cfg), out)
 
-def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
-    "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
+def timed_into(log:Path, work)->tuple: # (what `work()` returns, seconds and CPU seconds spent on it over every call)
+    "`work()`, with the time it took added to what the JSON file `log` holds: a job resumed counts the time of every session."
     from hidra_nb.data import write_atomic
     start, cpu_start = time.time(), time.process_time()
-    try: run.fit(progress=False)
+    try: result = work()
     finally:  # a session that stops (Ctrl-C, an error) spent its time too
         spent = dict(seconds=time.time() - start, cpu_seconds=time.process_time() - cpu_start)
-        log = out / 'train_seconds.json'
         before = json.loads(log.read_text()) if log.exists() else {}
         total = {k: before.get(k, 0.) + v for k, v in spent.items()}
         write_atomic(log, lambda f: f.write(json.dumps(total)), 'w')
-    return total
+    return result, total
+
+def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
+    "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
+    return timed_into(out / 'train_seconds.json', lambda: run.fit(progress=False))[1]
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
-    from hidra_nb.data import parse_ways
-    from hidra_nb.evaluation import evaluate, load_initialisation, read_results, transplant_neuron, weights_fingerprint, write_results
+    from hidra_nb.evaluation import MadeOtherwise, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint
     from hidra_nb.training import pick_device
     model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
     kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
-    partial = run_dir / 'eval-partial.csv'  # each N saved as it is done, so that a killed evaluation goes on where it stopped
-    done, weights = (read_results(partial) if partial.exists() else {}), weights_fingerprint(model)
-    def evaluated(name, m, lr, steps)->list:  # rows of model `m` at one setting, every N; the key says of which weights too
-        rows = done.setdefault(f'{weights} {name} lr={lr} steps={steps} tasks={scale.eval_tasks}', [])
-        def save(new): rows.extend(new); write_results(done, partial)
-        if todo := [n for n in parse_ways(job.eval_ways) if n not in {r['N'] for r in rows}]:
-            evaluate(m, test, todo, steps=steps, inner_lr=lr, on_n=save, **kw)
-        return sorted(rows, key=lambda r: (r['N'], r['step']))
+    made = dict(tasks=scale.eval_tasks, weights=weights_fingerprint(model))  # of this job's trained weights
+    def evaluated(name, m, lr, steps)->list:  # each N saved as it is done, so that a killed evaluation goes on where it stopped
+        try: return evaluate_into(run_dir / 'eval-partial.csv', f'{name} lr={lr} steps={steps}', made, m, test, job.eval_ways,
+                                  steps=steps, inner_lr=lr, **kw)
+        except MadeOtherwise as e: sys.exit(f"{e}: delete that file to evaluate this job again")
     rows = [dict(neuron='all', eval_lr=lr, **r) for lr, steps in EVAL_SETTINGS for r in evaluated('all', model, lr, steps)]
     if job.transplant:  # Figure 3: each learned output neuron copied into every row
         lr, steps = TRANSPLANT_SETTING
         rows += [dict(neuron=k, eval_lr=lr, **r) for k in range(int(job.ways))
                  for r in evaluated(f'neuron {k}', transplant_neuron(model, k), lr, steps)]
-    return rows
+    return [{k: v for k, v in r.items() if k != 'weights'} for r in rows]  # the job's CSV as before, without the fingerprint
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
@@ -131,9 +130,8 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
         print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
     print(f"{job.name}: training", flush=True)
     run_dir, train_s = train(job, scale, scale_name, args)
-    start, cpu_start = time.time(), time.process_time()
-    rows = evaluate_job(job, scale, run_dir, args.device, args.data_root)
-    eval_s, eval_cpu_s = time.time() - start, time.process_time() - cpu_start
+    rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
+    eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
     meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, hidden=job.hidden,
                 iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
                 seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),

@@ -16,8 +16,8 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import (checkpoint_of, check_ways_for, evaluate, format_table, load_initialisation, plot_accuracy_vs_n,
-                                 read_results, save_figure, weights_fingerprint, write_results)
+from .evaluation import (MadeOtherwise, checkpoint_of, check_ways_for, evaluate, evaluate_into, format_table,
+                                 load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import parse_ways, writable
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -81,7 +81,7 @@ def train(args):
 
 # %% ../nbs/06_cli.ipynb #d35411c2
 def eval_run(args):
-    "`hidra_nb eval`: evaluate a run folder's initialisation, saving each N in NAME.csv as it is done; print the table, draw NAME.png."
+    "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
     if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
     if Path(args.name).name != args.name or Path(args.name).suffix in ('.csv', '.png'):
         raise ValueError(f"--name {args.name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
@@ -89,36 +89,30 @@ def eval_run(args):
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     ways = parse_ways(args.ways or (cfg.ways if cfg.method == 'maml' else '2-15'))
     check_ways_for(model, ways)
-    # every row says how it was made, and of which weights; a file of the same name goes on only where it was made the same way
-    run_s = lambda k: getattr(cfg, k) if getattr(args, k) is None else getattr(args, k)  # the run's setting where none is given
-    made = dict(tasks=args.tasks, steps=cfg.test_inner_steps if args.steps is None else args.steps, inner_lr=run_s('inner_lr'),
-                shots=run_s('shots'), queries=run_s('queries'), seed=args.seed, weights=weights_fingerprint(model))
+    setting = lambda k: getattr(cfg, k) if getattr(args, k) is None else getattr(args, k)  # the run's, where none is given
+    made = dict(tasks=args.tasks, steps=cfg.test_inner_steps if args.steps is None else args.steps, inner_lr=setting('inner_lr'),
+                shots=setting('shots'), queries=setting('queries'), seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
-    rows = held.pop(name, [])
-    if held: raise ValueError(f"{path} holds the evaluation of {', '.join(held)}: give this one another --name")
-    if differ := next(((k, r.get(k), v) for r in rows for k, v in made.items() if r.get(k) != v), None):
-        k, there, here = differ
-        raise ValueError(f"{path} holds an evaluation made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
-                         f"there, {here} here{', the checkpoint trained further or replaced' if k == 'weights' else ''}): "
-                         "give this one another --name, or move that file away")
+    if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
     if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
-    todo = [n for n in ways if n not in {r['N'] for r in rows}]
-    def save(done): rows.extend({**r, **made} for r in done); write_results({name: rows}, path)
-    if todo:
-        if rows: print(f"going on with the evaluation in {path}: N = {', '.join(map(str, todo))} left")
-        try: evaluate(model, test_data, todo, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'], shots=made['shots'],
-                      queries=made['queries'], seed=args.seed, progress=True, on_n=save)
-        except KeyboardInterrupt: raise KeyboardInterrupt(f"stopped; {path} holds the N done so far "
-            f"({len({r['N'] for r in rows} & set(ways))} of {len(ways)}): the same command goes on from there") from None
+    done = lambda: {r['N'] for r in (read_results(path) if path.exists() else {}).get(name, [])} & set(ways)
+    if (before := done()) and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
+    try: rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
+                              shots=made['shots'], queries=made['queries'], seed=args.seed, progress=True)
+    except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
+                                                "give this one another --name, or move that file away") from None
+    except KeyboardInterrupt: raise KeyboardInterrupt(
+        f"stopped; {path} holds the N done so far ({len(done())} of {len(ways)}): the same command goes on from there") from None
     # the table and the picture show every N the file holds, which may be more than this call asked for
-    report({name: sorted(rows, key=lambda r: (r['N'], r['step']))}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
+    report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def report(results:dict, # initialisation name -> rows
            path:Path, # the CSV file to write; the picture goes beside it, with .png
            plot_steps:list):
     "Print each initialisation's table, write them all to `path` and accuracy against N to its .png, each whole or not at all."
+    if Path(path).is_dir(): raise ValueError(f"{path} is a folder: report takes the CSV file to write (before 2026-12-05, the folder; add / 'eval.csv')")
     for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
     write_results(results, path)
     fig, axs = plt.subplots(1, len(plot_steps), figsize=(5 * len(plot_steps), 3.2), squeeze=False)

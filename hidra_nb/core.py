@@ -122,11 +122,11 @@ def hidra_backward(model:Hidra,
                   )->dict: # the mean query `loss` and `acc` after adaptation, as numbers
     "The meta-batch's mean meta-gradient into `.grad`: each group of one C (`same_c_backward`) weighted by its share of the tasks."
     groups = same_c_groups(batch)
-    sizes = [check_hidra_batch(model, g) for g in groups]  # every group checked before any work
+    classes = [check_hidra_batch(model, g) for g in groups]  # each group's C; every group checked before any work
     n_tasks = sum(len(g[0]) for g in groups)
     share = [len(g[0]) / n_tasks for g in groups]  # each group's fraction of the tasks
     def all_groups():
-        outs = [scaled_backward(model, w, lambda: same_c_backward(model, g, C, **inner)) for g, C, w in zip(groups, sizes, share)]
+        outs = [scaled_backward(model, w, lambda: same_c_backward(model, g, C, **inner)) for g, C, w in zip(groups, classes, share)]
         return {k: sum(w * float(o[k]) for w, o in zip(share, outs)) for k in ('loss', 'acc')}
     return scaled_backward(model, 1.0, all_groups)  # a group that fails leaves `.grad` as it was before the meta-batch
 

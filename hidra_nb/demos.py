@@ -119,10 +119,11 @@ class CachedEvaluator:
 
     def rows(self, name:str, n:int, steps:int, lr:float)->list: # `evaluate`'s rows for steps 0..`steps`
         "Accuracy and 95% interval after 0..`steps` inner steps of size `lr` on `n`-way tasks, computed if not yet known."
-        if not self.has(name, n, steps, lr):
-            self.cache[self.key(name, n, lr)] = evaluate(self.models[name], self.data, [n], steps=steps, inner_lr=lr, **self.kw)
+        key = self.key(name, n, lr)  # once: it hashes the weights
+        if (known := self.cache.get(key)) is None or known[-1]['step'] < steps:
+            self.cache[key] = evaluate(self.models[name], self.data, [n], steps=steps, inner_lr=lr, **self.kw)
             self.misses += 1
-        return [r for r in self.cache[self.key(name, n, lr)] if r['step'] <= steps]
+        return [r for r in self.cache[key] if r['step'] <= steps]
 
 # %% ../nbs/07_demos.ipynb #5d904933
 def show_percent(ax):

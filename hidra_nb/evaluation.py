@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'evaluate',
            'write_results', 'read_results', 'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure',
-           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'transplant_neuron', 'plot_head']
+           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'MadeOtherwise', 'evaluate_into',
+           'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
@@ -71,22 +72,21 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     dataset = dataset.to(device)  # once: every sampler below is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
     TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device)
-    bar = tqdm(total=len(ways) * n_tasks, unit='task', disable=not progress)
-    for n in ways:
-        sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
-        accs = []
-        bar.set_postfix(N=n)
-        while len(accs) < n_tasks:
-            batch = sampler.sample()
-            start = initial_params(model, batch)
-            new = [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps, first_step=first_step) for task in zip(*batch)]
-            bar.update(min(len(new), n_tasks - len(accs)))
-            accs += new
-        accs = torch.stack(accs[:n_tasks])  # (tasks, steps+1)
-        done = [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]
-        if on_n: on_n(done)
-        rows += done
-    bar.close()
+    with tqdm(total=len(ways) * n_tasks, unit='task', disable=not progress) as bar:  # closed however the loop ends
+        for n in ways:
+            sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
+            accs = []
+            bar.set_postfix(N=n)
+            while len(accs) < n_tasks:
+                batch = sampler.sample()
+                start = initial_params(model, batch)
+                new = [accuracy_by_step(model, start, *task, inner_lr=inner_lr, steps=steps, first_step=first_step) for task in zip(*batch)]
+                bar.update(min(len(new), n_tasks - len(accs)))
+                accs += new
+            accs = torch.stack(accs[:n_tasks])  # (tasks, steps+1)
+            done = [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]
+            if on_n: on_n(done)
+            rows += done
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #6803d7bb
@@ -96,15 +96,18 @@ def write_results(results:dict, # initialisation name -> rows from `evaluate`
     write_csv(path, [{'init': name, **r} for name, rs in results.items() for r in rs])  # whole or not at all
 
 # %% ../nbs/05_evaluation.ipynb #fbf095bb
-WHOLE_COLUMNS, TEXT_COLUMNS = ('N', 'step', 'tasks', 'steps', 'seed', 'shots', 'queries'), ('weights',)  # the rest are fractions
+WHOLE_COLUMNS, TEXT_COLUMNS = ('N', 'step', 'tasks', 'steps', 'seed', 'shots', 'queries'), ('init', 'weights')
+
+def _cell(column:str, text:str): # a CSV cell read back: whole numbers and text where the column says so, else a number if it is one
+    if column in TEXT_COLUMNS: return text
+    try: return int(text) if column in WHOLE_COLUMNS else float(text)
+    except ValueError: return text
 
 def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`, numbers as numbers."
     results = {}
     with open(path) as f:
-        for r in csv.DictReader(f):
-            results.setdefault(r.pop('init'), []).append(
-                {k: int(v) if k in WHOLE_COLUMNS else v if k in TEXT_COLUMNS else float(v) for k, v in r.items()})
+        for r in csv.DictReader(f): results.setdefault(r.pop('init'), []).append({k: _cell(k, v) for k, v in r.items()})
     return results
 
 # %% ../nbs/05_evaluation.ipynb #b7cdf0f5
@@ -165,11 +168,33 @@ def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or
 
 # %% ../nbs/05_evaluation.ipynb #e0a1b2c4
 def weights_fingerprint(model:nn.Module)->str:
-    "A short hash of the model's weights and buffers: the same string exactly when they are the same, bit for bit."
+    "A short hash of the model's weights and buffers (names, dtypes, shapes, values): the same string exactly when they are the same."
     h = hashlib.sha1()
     for name, t in model.state_dict().items():
-        h.update(name.encode()); h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
+        h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
+
+# %% ../nbs/05_evaluation.ipynb #b9c8d7e2
+class MadeOtherwise(ValueError):
+    "A results file holds rows of that name made with other settings, or of other weights."
+    def __init__(self, msg:str, setting:str): super().__init__(msg); self.setting = setting  # the first that differs
+
+def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on with
+                  name:str, # the rows' name there
+                  made:dict, # how they are made, kept in every row: the settings, `tasks` among them, and `weights_fingerprint`
+                  model:nn.Module, dataset, ways, **kw, # as `evaluate` takes them
+                 )->list: # every row the file holds under `name`, by N and step
+    "`evaluate` for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
+    held = read_results(path) if path.exists() else {}
+    rows = held.setdefault(name, [])
+    if differ := next(((k, r.get(k), v) for r in rows for k, v in made.items() if r.get(k) != v), None):
+        k, there, here = differ
+        raise MadeOtherwise(f"{path} holds {name} made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
+                            f"there, {here} here)", k)
+    def save(done): rows.extend({**r, **made} for r in done); write_results(held, path)
+    if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]: evaluate(model, dataset, todo, on_n=save, **kw)
+    return sorted(rows, key=lambda r: (r['N'], r['step']))
 
 # %% ../nbs/05_evaluation.ipynb #df181ae6
 def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:

@@ -442,7 +442,6 @@ def peak_allocated_mb(fn)->float:
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
-    check_model(model, batch)  # before the model runs here
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
     if n_out != n_classes:
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
@@ -470,7 +469,7 @@ def maml_backward(model:nn.Module, # a classifier with one output per class of t
                  )->dict: # the mean query `loss` and `acc` after adaptation
     "Eq. 2.2 for MAML: the meta-batch's mean meta-gradient into `.grad`, every task starting from the model's own parameters."
     n_classes = check_batch(batch)
-    check_outputs(model, batch, n_classes)
+    check_model(model, batch); check_outputs(model, batch, n_classes)  # the model before it runs here
     return meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #b88eb8f7

@@ -176,7 +176,7 @@ def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_clas
     return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 
 # %% ../nbs/04_training.ipynb #28e131f0
-CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes, but its format and driver (optional)
+CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes besides its format and its driver (optional)
 
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
@@ -424,7 +424,7 @@ def state_dict(self:Run)->dict:
     return {'format': 'hidra_nb/1', 'config': asdict(self.cfg), 'iteration': self.iteration,
             'model': self.model.state_dict(), 'opt': self.opt.state_dict(), 'sampler': self.sampler.state_dict(),
             'rng': rng, 'data': {'train': self.train_data.info, 'val': self._val.info if self._val is not None else None},
-            'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)), machine=what_runs_here(self.device))}
+            'driver': dict(chosen=self.driver, among=list(driver_candidates(self.cfg, self.device)), ran_on=what_runs_here(self.device))}
 
 # %% ../nbs/04_training.ipynb #746f25ac
 @patch
@@ -441,7 +441,7 @@ def load_state_dict(self:Run, sd:dict):
     self.iteration = sd['iteration']
     saved = sd.get('driver') or {}  # the same choice among the same drivers on the same kind of machine: the very same steps
     if (saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device))
-        and saved.get('machine') == what_runs_here(self.device)): self.driver = saved['chosen']
+        and saved.get('ran_on') == what_runs_here(self.device)): self.driver = saved['chosen']
 
 # %% ../nbs/04_training.ipynb #a1987d37
 # what resuming may change: how long, where and how it runs (the drivers agree to rounding), and its bookkeeping

@@ -104,17 +104,17 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
     from hidra_nb.training import pick_device
     model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
     kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
-    made = dict(tasks=scale.eval_tasks, weights=weights_fingerprint(model))  # of this job's trained weights
+    made = dict(tasks=kw['n_tasks'], shots=kw['shots'], queries=kw['queries'], seed=kw['seed'], weights=weights_fingerprint(model))
     def evaluated(name, m, lr, steps)->list:  # each N saved as it is done, so that a killed evaluation goes on where it stopped
         try: return evaluate_into(run_dir / 'eval-partial.csv', f'{name} lr={lr} steps={steps}', made, m, test, job.eval_ways,
                                   steps=steps, inner_lr=lr, **kw)
-        except MadeOtherwise as e: sys.exit(f"{e}: delete that file to evaluate this job again")
+        except MadeOtherwise as e: sys.exit(f"{e}: delete it, and eval_seconds.json beside it, to evaluate this job again")
     rows = [dict(neuron='all', eval_lr=lr, **r) for lr, steps in EVAL_SETTINGS for r in evaluated('all', model, lr, steps)]
     if job.transplant:  # Figure 3: each learned output neuron copied into every row
         lr, steps = TRANSPLANT_SETTING
         rows += [dict(neuron=k, eval_lr=lr, **r) for k in range(int(job.ways))
                  for r in evaluated(f'neuron {k}', transplant_neuron(model, k), lr, steps)]
-    return [{k: v for k, v in r.items() if k != 'weights'} for r in rows]  # the job's CSV as before, without the fingerprint
+    return [{k: v for k, v in r.items() if k == 'tasks' or k not in made} for r in rows]  # the job's columns as before: `seed` is training's there
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv

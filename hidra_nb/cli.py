@@ -16,7 +16,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, checkpoint_of, check_ways_for, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_made, checkpoint_of, check_ways_for, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import parse_ways, writable
 
@@ -83,7 +83,7 @@ def train(args):
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
     if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
-    if Path(args.name).name != args.name or Path(args.name).suffix in ('.csv', '.png'):
+    if not args.name or args.name.startswith('.') or Path(args.name).name != args.name or Path(args.name).suffix.lower() in ('.csv', '.png'):
         raise ValueError(f"--name {args.name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
@@ -96,14 +96,17 @@ def eval_run(args):
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
     if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
-    done = lambda: {r['N'] for r in (read_results(path) if path.exists() else {}).get(name, [])} & set(ways)
-    if (before := done()) and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
-    try: rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
-                              shots=made['shots'], queries=made['queries'], seed=args.seed, progress=True)
+    def done(): return {r['N'] for r in (read_results(path) if path.exists() else {}).get(name, [])} & set(ways)
+    try:
+        check_made(path, name, held.get(name, []), made)  # before it says that it goes on
+        if (before := done()) and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
+        rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
+                             shots=made['shots'], queries=made['queries'], seed=args.seed, progress=True)
     except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
                                                 "give this one another --name, or move that file away") from None
     except KeyboardInterrupt: raise KeyboardInterrupt(
-        f"stopped; {path} holds the N done so far ({len(done())} of {len(ways)}): the same command goes on from there") from None
+        f"stopped; {path} holds the N done so far ({len(done())} of {len(ways)}): the same command goes on from there" if done() else
+        "stopped before the first N was done: nothing saved") from None
     # the table and the picture show every N the file holds, which may be more than this call asked for
     report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
 

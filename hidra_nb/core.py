@@ -14,7 +14,7 @@ from torch import nn
 from fastcore.basics import patch
 from torch.func import functional_call
 from . import maml
-from .maml import accuracy_by_step, adapt, check_batch, check_outputs, check_rate, frozen, logits, meta_backward, step_if_finite
+from .maml import accuracy_by_step, adapt, check_batch, check_model, check_outputs, check_rate, frozen, logits, meta_backward, step_if_finite
 from .backbone import check_whole_number
 
 # %% ../nbs/02_core.ipynb #786fa83e
@@ -172,9 +172,11 @@ def predict(self:Hidra, params:dict, # from `Hidra.adapt`
 def initial_params(model:nn.Module, batch)->dict:
     "The parameters the tasks of `batch` start from: HIDRA's replicated master, or a MAML model's own."
     n_classes = check_batch(batch)
-    if isinstance(model, Hidra): return replicate_master(model, n_classes)
-    check_outputs(model, batch, n_classes)
-    return dict(model.named_parameters())
+    if not isinstance(model, Hidra):
+        check_outputs(model, batch, n_classes)
+        return dict(model.named_parameters())
+    check_model(model, batch, learns=False)
+    return replicate_master(model, n_classes)
 
 # %% ../nbs/02_core.ipynb #ac981698
 def first_step_for(model:nn.Module):

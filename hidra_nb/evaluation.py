@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'evaluate',
            'write_results', 'read_results', 'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure',
-           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'MadeOtherwise', 'evaluate_into',
-           'transplant_neuron', 'plot_head']
+           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'MadeOtherwise', 'check_made',
+           'evaluate_into', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
@@ -180,6 +180,15 @@ class MadeOtherwise(ValueError):
     "A results file holds rows of that name made with other settings, or of other weights."
     def __init__(self, msg:str, setting:str): super().__init__(msg); self.setting = setting  # the first that differs
 
+def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `name`
+               made:dict): # how new ones would be made
+    "Fail with `MadeOtherwise` unless every row says it was made as `made` says (compared as the file reads it back)."
+    expected = {k: _cell(k, str(v)) for k, v in made.items()}  # True reads back as 'True', 5 as 5.0 in a column of fractions
+    if differ := next(((k, r.get(k), v) for r in rows for k, v in expected.items() if r.get(k) != v), None):
+        k, there, here = differ
+        raise MadeOtherwise(f"{path} holds {name} made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
+                            f"there, {here} here)", k)
+
 def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on with
                   name:str, # the rows' name there
                   made:dict, # how they are made, kept in every row: the settings, `tasks` among them, and `weights_fingerprint`
@@ -188,10 +197,7 @@ def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on 
     "`evaluate` for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
     held = read_results(path) if path.exists() else {}
     rows = held.setdefault(name, [])
-    if differ := next(((k, r.get(k), v) for r in rows for k, v in made.items() if r.get(k) != v), None):
-        k, there, here = differ
-        raise MadeOtherwise(f"{path} holds {name} made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
-                            f"there, {here} here)", k)
+    check_made(path, name, rows, made)
     def save(done): rows.extend({**r, **made} for r in done); write_results(held, path)
     if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]: evaluate(model, dataset, todo, on_n=save, **kw)
     return sorted(rows, key=lambda r: (r['N'], r['step']))

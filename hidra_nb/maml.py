@@ -101,13 +101,14 @@ def check_batch(batch)->int: # C, the number of classes of every task
     return n_classes
 
 # %% ../nbs/01_maml.ipynb #c7e8f902
-def check_model(model:nn.Module, batch):
+def check_model(model:nn.Module, batch,
+                learns:bool=True): # a meta-step learns from it, so some parameter must require grad; evaluation needs none
     "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
     params = list(model.parameters())
-    if not any(p.requires_grad for p in params):
+    if learns and not any(p.requires_grad for p in params):
         _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
-    p, x = next(p for p in params if p.is_floating_point()), batch[0]
-    if (p.dtype, p.device) != (x.dtype, x.device):
+    p, x = next((p for p in params if p.is_floating_point()), None), batch[0]
+    if p is not None and (p.dtype, p.device) != (x.dtype, x.device):
         _fail(f"the model's parameters are {p.dtype} on {p.device}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
               "other, e.g. model.to(x_support.device, x_support.dtype)")
     if running := [f"{name} ({type(m).__name__})" for name, m in model.named_modules()
@@ -442,6 +443,7 @@ def peak_allocated_mb(fn)->float:
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
+    check_model(model, batch, learns=False)  # before the model runs here; evaluation goes through this check too
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
     if n_out != n_classes:
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
@@ -469,7 +471,7 @@ def maml_backward(model:nn.Module, # a classifier with one output per class of t
                  )->dict: # the mean query `loss` and `acc` after adaptation
     "Eq. 2.2 for MAML: the meta-batch's mean meta-gradient into `.grad`, every task starting from the model's own parameters."
     n_classes = check_batch(batch)
-    check_model(model, batch); check_outputs(model, batch, n_classes)  # the model before it runs here
+    check_outputs(model, batch, n_classes)
     return meta_backward(model, lambda C: dict(model.named_parameters()), batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #b88eb8f7

@@ -258,7 +258,7 @@ def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
     lo, hi, start, mine = rank * n_tasks // world, (rank + 1) * n_tasks // world, 0, []
     for g in groups:
         a, b = max(lo - start, 0), min(hi - start, len(g[0]))
-        if a < b: mine.append(tuple(t[a:b] for t in g))
+        if a < b: mine.append(type(g)(t[a:b] for t in g))  # a tuple stays a tuple, a list a list
         start += len(g[0])
     return mine[0] if groups[0] is batch else mine  # one batch in, one batch out; a list of groups, a list
 

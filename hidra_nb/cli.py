@@ -96,17 +96,18 @@ def eval_run(args):
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
     if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
-    def done(): return {r['N'] for r in (read_results(path) if path.exists() else {}).get(name, [])} & set(ways)
     try:
         check_made(path, name, held.get(name, []), made)  # before it says that it goes on
-        if (before := done()) and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
+        before = {r['N'] for r in held.get(name, [])} & set(ways)
+        if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
                              shots=made['shots'], queries=made['queries'], seed=args.seed, progress=True)
     except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
                                                 "give this one another --name, or move that file away") from None
-    except KeyboardInterrupt: raise KeyboardInterrupt(
-        f"stopped; {path} holds the N done so far ({len(done())} of {len(ways)}): the same command goes on from there" if done() else
-        "stopped before the first N was done: nothing saved") from None
+    except KeyboardInterrupt:
+        saved = {r['N'] for r in read_results(path).get(name, [])} & set(ways) if path.exists() else set()  # the file, as the stop left it
+        raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
+                                if saved else "stopped before the first N was done: nothing saved") from None
     # the table and the picture show every N the file holds, which may be more than this call asked for
     report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
 

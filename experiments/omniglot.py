@@ -24,7 +24,7 @@ class Scale:
     "How big every run of one scale is; `cpu` states each reduction from the paper's `full`."
     iters: int  # meta-iterations per initialisation
     tasks: int  # T, tasks per meta-batch
-    queries: int  # Q during meta-training (evaluation always uses 15, as the paper)
+    queries: int  # Q during meta-training (evaluation always uses 15, the authors' code's default; the paper gives no count)
     first_order: bool
     eval_tasks: int  # test tasks for every N and setting
     hidden: int = 64

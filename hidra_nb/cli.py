@@ -61,10 +61,12 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--name', default='eval', help="the results' files in the run folder, NAME.csv and NAME.png (default eval); an "
                    "evaluation saves each N as it is done, goes on where it stopped when run again, and never replaces another; its table "
                    "and picture show every N the file holds")
+    p.add_argument('--quiet', action='store_true', help="no progress bar")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
     p.add_argument('--tasks', type=int, default=50, help="test tasks for every N (default 50)")
     p.add_argument('--out', default='runs/demo', help="run folder (default runs/demo)")
+    p.add_argument('--quiet', action='store_true', help="no progress bar while it trains")
     return parser
 
 # %% ../nbs/06_cli.ipynb #5e984d81
@@ -108,7 +110,7 @@ def eval_run(args):
         before = {r['N'] for r in held.get(name, [])} & set(ways)
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
-                             shots=made['shots'], queries=made['queries'], seed=args.seed, progress=True)
+                             shots=made['shots'], queries=made['queries'], seed=args.seed, progress=not args.quiet)
     except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
                                                 "give this one another --name, or move that file away") from None
     except KeyboardInterrupt:
@@ -147,7 +149,7 @@ def demo(args):
     try: run = open_run(args.out, cfg)
     except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's: give the demo another --out ({e})") from e
     held = run.iteration  # a demo run folder from before: it resumes, or is already done
-    run.fit()
+    run.fit(progress=not args.quiet)
     print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
     model, cfg, test_data = load_initialisation(args.out, run.device)
     untrained.to(run.device)

@@ -16,7 +16,8 @@ from matplotlib.ticker import MaxNLocator
 import torch
 from torch import nn
 from tqdm.auto import tqdm
-from .maml import accuracy_by_step
+from .backbone import check_whole_number
+from .maml import accuracy_by_step, check_rate
 from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, write_atomic, write_csv, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model
@@ -67,6 +68,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
     "Query accuracy after 0..`steps` inner steps on `n_tasks` new tasks for each N, with 95% intervals."
     ways = parse_ways(ways)
     check_ways_for(model, ways)
+    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr); check_whole_number('tasks', n_tasks)  # before the bar opens
     device = model_device(model, device)
     rows, first_step = [], first_step_for(model)
     dataset = dataset.to(device)  # once: every sampler below is made on its device, and shares its images

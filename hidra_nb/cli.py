@@ -159,7 +159,7 @@ def demo(args):
     print(f"demo finished in {time.time() - start:.0f} s")
 
 # %% ../nbs/06_cli.ipynb #41651f02
-def main(argv=None):
+def main(argv:list=None): # the arguments; default: the command line's
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)

@@ -16,7 +16,6 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
 from pathlib import Path
-from typing import Union
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -251,7 +250,7 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,
-                 ways:Union[int, str, list]=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
+                 ways:int|str|list=5, # N: an int, '5', '2-10' (drawn uniformly per meta-batch, ends included) or a list
                  shots:int=5, # K, support images a class
                  queries:int=15, # Q, query images a class
                  tasks:int=32, # T, tasks a meta-batch
@@ -472,7 +471,7 @@ def download_omniglot(folder:Path):
         raise RuntimeError(f"downloading Omniglot into {folder} failed ({type(e).__name__}: {e}). {OMNIGLOT_FIX}") from e
 
 # %% ../nbs/03_data.ipynb #59d74162
-def find_omniglot(root=None, # a folder; default: `data_root()/omniglot`, then `cache_dir()/omniglot`
+def find_omniglot(root:Path|str=None, # a folder; default: `data_root()/omniglot`, then `cache_dir()/omniglot`
                   download:bool=False)->dict: # set name -> folder or zip
     "Both Omniglot sets, downloading them if asked and nothing is found; a clear error otherwise."
     places = data_places(root, 'omniglot')
@@ -552,7 +551,7 @@ def source_stamp(path:Path)->list:
     return [path.name] + sorted([str(f.relative_to(path)), *stamp(f)] for f in path.rglob('*') if f.is_file())
 
 # %% ../nbs/03_data.ipynb #3bf8bb2b
-def omniglot_images(root=None, download:bool=False, size:int=28,
+def omniglot_images(root:Path|str=None, download:bool=False, size:int=28,
                     check_counts:bool=True, # expect the official counts; False for small test trees
                     refresh:bool=False)->FewShotDataset: # all characters, background then evaluation
     "Every Omniglot character as one uint8 tensor, ink 255 on 0, from the cache when it is up to date."
@@ -590,12 +589,13 @@ def paper_split(n_classes:int, split:str, # 'train', 'val' or 'test'
     return sorted(cut[split].tolist())
 
 # %% ../nbs/03_data.ipynb #878b6aa5
-def vinyals_split(classes:list, split:str, vinyals_dir=None)->list: # class indices, in `classes` order
+def vinyals_split(classes:list, split:str, vinyals_dir:Path|str=None)->list: # class indices, in `classes` order
     "The characters of Vinyals et al.'s split `split` (files `train.txt` etc. of lines 'Alphabet/characterNN/rotDDD')."
     folder = Path(vinyals_dir) if vinyals_dir else data_root() / 'omniglot_vinyals_splits' if data_root() else None
     path = folder / f'{split}.txt' if folder else None
     if not path or not path.is_file():
-        raise FileNotFoundError(f"no Vinyals split file {path or f'{split}.txt (no data folder)'}: pass vinyals_dir= (a folder with {split}.txt)")
+        raise FileNotFoundError(f"no Vinyals split file {path or f'{split}.txt (no data folder)'}: pass vinyals_dir= (a folder with {split}.txt, "
+                                "as in the Prototypical Networks code's data/omniglot/splits/vinyals), or use the paper's scheme")
     wanted = {'/'.join(line.strip().split('/')[:2]) for line in path.read_text().splitlines() if line.strip()}
     index = {c: i for i, c in enumerate(classes)}
     if (missing := sorted(wanted - index.keys())):
@@ -614,14 +614,14 @@ def with_rotations(ds:FewShotDataset)->FewShotDataset:
 
 # %% ../nbs/03_data.ipynb #64a69f3c
 def load_omniglot(split:str='train', # 'train', 'val' (needs `n_val` in the paper scheme), 'test'; 'trainval' in the Vinyals scheme
-                  root=None, # a folder with the two sets (see `find_omniglot`)
+                  root:Path|str=None, # a folder with the two sets (see `find_omniglot`)
                   scheme:str='paper', # 'paper' (random 1200/423 from `split_seed`), 'background' (official), 'vinyals'
                   split_seed:int=0, # the paper scheme's seed
                   rotations:bool=False, # add 90/180/270-degree rotations as classes (off, as in the paper)
                   download:bool=False, # fetch with torchvision when nothing is found
                   n_train:int=1200, # characters to train on in the paper scheme
                   n_val:int=0, # of those, held out for validation (the paper has none)
-                  vinyals_dir=None, # folder of the Vinyals split files; default: `data_root()/omniglot_vinyals_splits`
+                  vinyals_dir:Path|str=None, # folder of the Vinyals split files; default: `data_root()/omniglot_vinyals_splits`
                   check_counts:bool=True, # expect the official counts
                   refresh:bool=False, # decode again, ignoring the cache
                  )->FewShotDataset:
@@ -653,7 +653,7 @@ MINI_HELP = ("MiniImageNet is never downloaded here: its images fall under Image
 def _images_in(folder:Path)->list:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
 
-def miniimagenet_listing(root:Path, split:str, splits_dir=None)->dict: # wnid -> image paths, sorted
+def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: # wnid -> image paths, sorted
     "The images of one MiniImageNet split by class, from a class-folder tree or from `images/` and the split's csv."
     if (root / split).is_dir():
         listing = {d.name: _images_in(d) for d in sorted((root / split).iterdir()) if d.is_dir() and not d.name.startswith('.')}
@@ -692,8 +692,8 @@ def read_miniimagenet(listing:dict, size:int=84, check_counts:bool=True, split:s
 
 # %% ../nbs/03_data.ipynb #52a3f656
 def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Larochelle)
-                      root=None, # default: `data_root()/miniimagenet`, else `cache_dir()/miniimagenet`, the first that exists
-                      splits_dir=None, # folder of train/val/test.csv for the `images/` layout
+                      root:Path|str=None, # default: `data_root()/miniimagenet`, else `cache_dir()/miniimagenet`, the first that exists
+                      splits_dir:Path|str=None, # folder of train/val/test.csv for the `images/` layout
                       size:int=84, check_counts:bool=True, refresh:bool=False)->FewShotDataset:
     "One split of MiniImageNet, RGB 84 x 84, classes sorted by WordNet id, cached as one uint8 tensor."
     check_split('miniimagenet', 'ravi', split, MINI_SPLITS)
@@ -711,7 +711,7 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
 # %% ../nbs/03_data.ipynb #f0724d70
 def load_dataset(name:str, # 'glyphs', 'omniglot' or 'miniimagenet'
                  split:str='train', # 'train', 'val', 'test' (which exist depends on the dataset and scheme)
-                 root=None, # the data set's folder (Omniglot's may also be the folder that holds `omniglot/`); default: see `data_root`; glyphs need none
+                 root:Path|str=None, # the data set's folder (Omniglot's may also be the folder that holds `omniglot/`); default: see `data_root`; glyphs need none
                  split_seed:int=0, # seed of random splits: the glyphs drawn, Omniglot's paper split
                  **kwargs)->FewShotDataset:
     "Load one split of a dataset by name, other keyword arguments going to `load_glyphs`, `load_omniglot` or `load_miniimagenet`; `info` records exactly which classes it holds."

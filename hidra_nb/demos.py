@@ -9,6 +9,7 @@ __all__ = ['head_weight', 'row_similarity', 'train_with_snapshots', 'plot_heads'
 
 # %% ../nbs/07_demos.ipynb #3229bdc4
 import time
+from typing import Callable
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
@@ -35,7 +36,7 @@ def row_similarity(w:torch.Tensor)->float: # mean pairwise cosine similarity, in
 def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
                          iters:int, # meta-iterations for each run
                          every:int=10, # iterations between snapshots of the output layers
-                         on_snapshot=None, # called with the snapshots so far, after each one
+                         on_snapshot:Callable=None, # called with the snapshots so far, after each one
                         )->dict: # `iteration`, `heads` and `history`: snapshots every `every` iterations
     "Meta-train runs side by side; returns `iteration`, each run's `heads` at those iterations, and each step's `history`."
     snaps = dict(iteration=[0], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
@@ -50,7 +51,7 @@ def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
 # %% ../nbs/07_demos.ipynb #c27af411
 def plot_heads(heads:dict, # name -> output-layer weights (R, F)
                vmax:float=None, # colour scale -vmax..vmax for all; default: each its own
-               title:str=None, axs=None): # axes, one per head; default: a new figure
+               title:str=None, axs:list=None): # axes, one per head; default: a new figure
     "Heatmaps of output layers one above the other, rows = output neurons, columns = features (Figure 4)."
     if axs is None:
         rows = [len(w) for w in heads.values()]
@@ -131,7 +132,7 @@ def show_percent(ax):
     ax.set_ylim(0, max(102, ax.dataLim.ymax + 1))
 
 # %% ../nbs/07_demos.ipynb #7facddc0
-def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16), mark:int=None):
+def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax:plt.Axes=None, ns=range(2, 16), mark:int=None):
     "Accuracy against N after `steps` steps of `lr`, at every N `ev` knows: one line per HIDRA model, one for the MAML ones."
     known = {name: rows for name in ev.models if (rows := [r for n in ns if ev.has(name, n, steps, lr) for r in ev.rows(name, n, steps, lr)])}
     maml = [name for name in known if not isinstance(ev.models[name], Hidra)]
@@ -148,7 +149,7 @@ def plot_vs_n(ev:CachedEvaluator, steps:int, lr:float, ax=None, ns=range(2, 16),
     return ax
 
 # %% ../nbs/07_demos.ipynb #390148e9
-def plot_adaptation(ev:CachedEvaluator, n:int, lr:float, max_steps:int=5, ax=None, mark:int=None):
+def plot_adaptation(ev:CachedEvaluator, n:int, lr:float, max_steps:int=5, ax:plt.Axes=None, mark:int=None):
     "Accuracy against inner steps 0..`max_steps` of `lr` at N=`n`, for every initialisation in `ev` that serves `n`."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     for name in ev.models:
@@ -187,7 +188,7 @@ def accuracy_explorer(ev:CachedEvaluator, lrs=(0.01, 0.05, 0.1, 0.2, 0.4, 0.8), 
 # %% ../nbs/07_demos.ipynb #7769ad2b
 def plot_transplant(accs:dict, # neuron k -> `evaluate` row of the model with neuron k in every row
                     regular:dict, # `evaluate` row of the initialisation as learned
-                    n_neurons:int, highlight:int=None, ax=None):
+                    n_neurons:int, highlight:int=None, ax:plt.Axes=None):
     "Figure 3: accuracy with each learned neuron copied into every row, against the learned layer (dashed)."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     ks = sorted(accs)

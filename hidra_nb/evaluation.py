@@ -11,6 +11,7 @@ __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
 from pathlib import Path
+from typing import Callable
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 import torch
@@ -29,7 +30,7 @@ def mean_ci95(x:torch.Tensor)->tuple: # (mean, half-width of the 95% interval)
     return x.mean().item(), (1.96 * x.std() / math.sqrt(len(x))).item() if len(x) > 1 else float('nan')
 
 # %% ../nbs/05_evaluation.ipynb #d41c12ac
-def model_device(model:nn.Module, device=None)->torch.device:
+def model_device(model:nn.Module, device:torch.device|str=None)->torch.device:
     "The device `model` is on; `device`, if given, must name it (a model is adapted where it is, and not moved behind its owner's back)."
     here = next(model.parameters()).device
     if device is not None:
@@ -61,9 +62,9 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
              *, n_tasks:int=4000, steps:int=3, inner_lr:float=0.4, shots:int=5, queries:int=15,
              seed:int=0, # the tasks at N come from seed + N: space the seeds you average over (0, 100, 200)
              batch_tasks:int=50,
-             device=None, # where the model is (the default); a device given must be that one
+             device:torch.device|str=None, # where the model is (the default); a device given must be that one
              progress:bool=False, # a progress bar over the tasks of every N
-             on_n=None, # called with each N's rows as soon as they are computed (`hidra_nb eval` saves them)
+             on_n:Callable=None, # called with each N's rows as soon as they are computed (`hidra_nb eval` saves them)
             )->list: # rows: N, step, acc, ci95, tasks
     "Query accuracy after 0..`steps` inner steps on `n_tasks` new tasks for each N, with 95% intervals."
     ways = parse_ways(ways)
@@ -128,7 +129,7 @@ def whole_number_ticks(axis):
 
 # %% ../nbs/05_evaluation.ipynb #f8ca6b7e
 def plot_accuracy_vs_n(results:dict, # name -> rows
-                       step:int, ax=None, title:str=None):
+                       step:int, ax:plt.Axes=None, title:str=None):
     "Accuracy against N after `step` inner steps, one line per initialisation, with its 95% intervals as error bars."
     ax = ax or plt.subplots(figsize=(5, 3.2))[1]
     for name, rows in results.items():
@@ -214,7 +215,7 @@ def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:
     return model
 
 # %% ../nbs/05_evaluation.ipynb #86b22483
-def plot_head(weight:torch.Tensor, ax=None, title:str=None):
+def plot_head(weight:torch.Tensor, ax:plt.Axes=None, title:str=None):
     "Heatmap of an output layer's weights, rows = output neurons, columns = features (Figure 4)."
     ax = ax or plt.subplots(figsize=(6, 1.8))[1]
     w = weight.detach().cpu()

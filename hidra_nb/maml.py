@@ -18,6 +18,7 @@ import contextvars, math, numbers, os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, nullcontext
 from functools import cache, partial
+from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -51,7 +52,7 @@ def random_image_tasks(n_tasks:int, # T, tasks in the meta-batch
                        queries:int=15, # Q, query examples a class
                        image_shape:tuple=(1, 28, 28), # (channels, H, W)
                        generator:torch.Generator=None, # draws the pixels
-                       dtype:torch.dtype=torch.float32, device=None):
+                       dtype:torch.dtype=torch.float32, device:torch.device|str=None):
     "A meta-batch of image-shaped tasks with random pixels and balanced labels, for checks and timings."
     def draw(per_class):
         x = torch.randn(n_tasks, n_classes * per_class, *image_shape, generator=generator, dtype=dtype).to(device)
@@ -144,7 +145,7 @@ def sgd_step(model:nn.Module, params:dict, # where the step starts
 
 # %% ../nbs/01_maml.ipynb #65ddb4bd
 def inner_steps_for(model:nn.Module, x:torch.Tensor, y:torch.Tensor, *, inner_lr:float, inner_steps:int,
-                    first_order:bool=False, first_step=None)->list: # `inner_steps` functions, params -> params
+                    first_order:bool=False, first_step:Callable=None)->list: # `inner_steps` functions, params -> params
     "The steps of Eq. 2.1 on one support set, each a function of the parameters; `first_step`, if given, is the first."
     return [partial(first_step if i == 0 and first_step is not None else sgd_step, model, x=x, y=y,
                     inner_lr=inner_lr, first_order=first_order) for i in range(inner_steps)]
@@ -155,7 +156,7 @@ def adapt(model:nn.Module, params:dict, # the initialisation theta*, a dict name
           *, inner_lr:float, # alpha
           inner_steps:int, # U
           first_order:bool=False,
-          first_step=None, # a closed-form replacement for the first step, where the start has one (HIDRA's tied rows)
+          first_step:Callable=None, # a closed-form replacement for the first step, where the start has one (HIDRA's tied rows)
          )->dict: # the adapted parameters theta'
     "Eq. 2.1: `inner_steps` SGD steps at `inner_lr` on the support loss, differentiable back to `params`."
     for step in inner_steps_for(model, x, y, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order,
@@ -171,7 +172,7 @@ def query_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->tu
 
 # %% ../nbs/01_maml.ipynb #0358a048
 def task_loss(params:dict, x_support, y_support, x_query, y_query, *, model:nn.Module,
-              inner_lr:float, inner_steps:int, first_order:bool=False, first_step=None):
+              inner_lr:float, inner_steps:int, first_order:bool=False, first_step:Callable=None):
     "Query loss and accuracy of one task after adapting `params` to its support set."
     adapted = adapt(model, params, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps,
                     first_order=first_order, first_step=first_step)
@@ -409,7 +410,7 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
                   batch, # (x_support, y_support, x_query, y_query), already checked by `check_batch`
                   n_classes:int, # C, as `check_batch` returned it
                   *, inner_lr:float, inner_steps:int, first_order:bool=False,
-                  first_step=None, # the first inner step in closed form, where the start has one (see `adapt`)
+                  first_step:Callable=None, # the first inner step in closed form, where the start has one (see `adapt`)
                   driver:str='auto', # one of `DRIVERS`; 'auto' is vmap on a GPU (the loop where `vmap_is_exact` says no), loop on a CPU
                   side_by_side:int=1, # tasks at once, each on a thread of its own: the compiled driver on a CPU
                  )->dict: # mean query `loss` and `acc`
@@ -492,7 +493,7 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
 def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-class parameter dict
                      x_support, y_support, x_query, y_query, # one task
                      *, inner_lr:float, steps:int,
-                     first_step=None, # as in `adapt`: the first step in closed form, where the start has one
+                     first_step:Callable=None, # as in `adapt`: the first step in closed form, where the start has one
                     )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
     check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)

@@ -11,6 +11,7 @@ Serves _site/ on 127.0.0.1 (a free port), opens every page in headless Chromium 
                    stylesheet squashed flat
   RAW LINK         a markdown link shown as text instead of a link
   RAW DIV          a fenced div's `:::` shown as text (a callout the builder did not make)
+  RAW TABLE        a markdown table shown as text (e.g. one indented inside a list item)
   HEADING          bold or italic in a heading, as markdown makes of `Class.__iter__`
   WIDGETS          widget outputs that did not render
 Folded callouts and code are opened while a page is checked, so that what they hold is checked too.
@@ -60,7 +61,10 @@ function collect() {
     siteMain: !!document.querySelector('.site-main'),
     // a markdown link left as text, in prose or in code (nbdev links backticked names inside signatures' comments too)
     rawLinks: [...document.querySelectorAll('.site-main pre, .site-main p, .site-main li, .site-main td')]
-      .map(e => (e.textContent.match(/\[[^\]\n]{1,80}\]\((?:https?:\/\/|[\w.\/-]+\.html)[^)\s]*\)/) || [])[0]).filter(Boolean),
+      .map(e => (e.textContent.match(/\[[^\]\n]{1,80}\]\((?:https?:\/\/|[\w.\/-]+\.html|#)[^)\s]*\)/) || [])[0]).filter(Boolean),
+    // a markdown table left as text: its rule row, in a paragraph or a list item (a table indented inside a list)
+    rawTables: [...document.querySelectorAll('.site-main p, .site-main li')]
+      .map(e => (e.textContent.match(/\|\s*:?-{3,}:?\s*\|/) ? e.textContent.slice(0, 120) : '')).filter(Boolean),
     // no heading here is meant to have emphasis: markdown reads the underscores of `Class.__iter__` as bold
     emphasisInHeadings: [...document.querySelectorAll('.site-main :is(h1,h2,h3,h4,h5,h6) :is(strong,em)')]
       .map(e => e.closest('h1,h2,h3,h4,h5,h6').textContent.replace('\u00b6', '').trim()),
@@ -172,6 +176,7 @@ def main():
                     fail('UNRENDERED MATH', page, f'{name} in the text: "{s[max(0, i-40):i+60].strip()}"'); break
             if info['siteMain'] and not info['mathRan']: fail('UNRENDERED MATH', page, 'the KaTeX renderer did not run')
             for raw in dict.fromkeys(info['rawLinks']): fail('RAW LINK', page, f'a markdown link shown as text: {raw[:160]}')
+            for raw in dict.fromkeys(info['rawTables']): fail('RAW TABLE', page, f'a markdown table shown as text: {raw}')
             if (m := re.search(r'(?<!\S):::', info['text'])):  # a fenced div (callout) the builder did not turn into HTML
                 fail('RAW DIV', page, f'":::" in the text: "{info["text"][max(0, m.start()-40):m.start()+80].strip()}"')
             for h in dict.fromkeys(info['emphasisInHeadings']):

@@ -42,8 +42,8 @@ FAILED=0
 step() {  # step NAME SECONDS COMMAND...: run it under a time limit, its output into the log as it comes
   local name=$1 limit=$2 start=$SECONDS rc; shift 2
   echo "== $name (limit ${limit} s): $*" | tee -a "$LOG"
-  timeout "$limit" "$@" 2>&1 | tee -a "$LOG"; rc=$?
-  echo "== $name: exit $rc after $((SECONDS - start)) s$([ $rc = 124 ] && echo ', stopped at its limit')" | tee -a "$LOG"
+  timeout -k 15 "$limit" "$@" 2>&1 | tee -a "$LOG"; rc=$?  # -k: a run that takes SIGTERM as "stop after this iteration" is killed 15 s later
+  echo "== $name: exit $rc after $((SECONDS - start)) s$( { [ $rc = 124 ] || [ $rc = 137 ]; } && echo ', stopped at its limit')" | tee -a "$LOG"
   [ "$rc" = 0 ] || FAILED=$((FAILED + 1))
 }
 ab() { step "ours against the plain loop: $*" 180 python3 bench/interleaved_ab.py --device "$DEVICE" --tasks "$TASKS" --pairs "$PAIRS" "$@"; }

@@ -147,7 +147,7 @@ def demo(args):
     torch.manual_seed(cfg.seed)
     untrained = make_model(cfg, load_split('glyphs', 'train').image_shape)  # the same seed: the run's starting point
     try: run = open_run(args.out, cfg)
-    except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's: give the demo another --out ({e})") from e
+    except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's ({e.settings}): give the demo another --out") from e
     held = run.iteration  # a demo run folder from before: it resumes, or is already done
     run.fit(progress=not args.quiet)
     print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))

@@ -7,11 +7,11 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
            'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
            'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir',
-           'data_places', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
-           'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
-           'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
-           'vinyals_split', 'with_rotations', 'load_omniglot', 'miniimagenet_listing', 'read_miniimagenet',
-           'load_miniimagenet', 'load_dataset']
+           'data_places', 'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv',
+           'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
+           'check_omniglot_listing', 'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images',
+           'check_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot', 'miniimagenet_listing',
+           'read_miniimagenet', 'load_miniimagenet', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -385,6 +385,10 @@ def data_places(root, name:str)->list:
     "Where a data set may be, in order: `root` if given; else its folder `name` in the data folder, then in the cache folder."
     return [Path(root).expanduser()] if root is not None else [p / name for p in (data_root(), cache_dir()) if p]
 
+def not_a_folder(p:Path)->str:
+    "What an error adds where `p` should be a data folder and is not: '' for a folder."
+    return '' if p.is_dir() else ' (a file, not a folder: give the folder that holds it)' if p.exists() else ' (the folder does not exist)'
+
 # %% ../nbs/03_data.ipynb #5747a391
 def writable(folder:Path)->bool:
     "True when `folder` exists, has a write bit set and `os.access` allows writing."
@@ -479,7 +483,7 @@ def find_omniglot(root:Path|str=None, # a folder; default: `data_root()/omniglot
         if (found := omniglot_sources(p)): break
     else:
         if not download:
-            looked = ' or '.join(f"{p}{'' if p.is_dir() else ' (the folder does not exist)'}" for p in places)
+            looked = ' or '.join(f"{p}{not_a_folder(p)}" for p in places)
             raise FileNotFoundError(f"no Omniglot in {looked}. {OMNIGLOT_FIX}")
         download_omniglot(places[-1])
         return find_omniglot(places[-1])
@@ -675,7 +679,7 @@ def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: 
             raise FileNotFoundError(f"{len(missing)} images of {csv_path} are missing from {root / 'images'}, e.g. {missing[0].name}: "
                                     f"it looks half-extracted; extract it again.")
         listing = {c: sorted(listing[c]) for c in sorted(listing)}
-    else: raise FileNotFoundError(f"no MiniImageNet at {root}{'' if root.is_dir() else ' (the folder does not exist)'}.\n" + MINI_HELP.format(root=root))
+    else: raise FileNotFoundError(f"no MiniImageNet at {root}{not_a_folder(root)}.\n" + MINI_HELP.format(root=root))
     if not listing or not all(listing.values()): raise FileNotFoundError(f"{root / split} has a class without images: it looks half-extracted.\n" + MINI_HELP.format(root=root))
     return listing
 

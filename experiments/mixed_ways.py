@@ -13,7 +13,7 @@ from hidra_nb.cli import demo_config
 from hidra_nb.training import open_run, pick_device, what_runs_here
 from hidra_nb.evaluation import evaluate, load_initialisation
 from hidra_nb.data import write_csv
-from omniglot import fit_timed, git_commit
+from omniglot import TIMINGS, fit_timed, git_commit
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,7 +24,7 @@ def main(iters=300, eval_tasks=100):
     for mixed in (False, True):
         cfg = replace(demo_config(iters), mixed_ways=mixed, val_every=0, val_tasks=100, ckpt_every=50)  # val_tasks: as its runs were made
         out = HERE / 'runs' / 'mixed_ways' / f"{'per-task' if mixed else 'per-batch'}-{iters}"  # --iters another time: another run
-        spent = fit_timed(open_run(out, cfg), out)  # a rerun of a finished run keeps the time it took to train
+        spent = fit_timed(open_run(out, cfg, keep=TIMINGS), out)  # a rerun of a finished run keeps the time it took to train
         device = pick_device(cfg.device)
         wall, cpu, ran_it = spent['seconds'], spent['cpu_seconds'], what_runs_here(device)
         model, cfg, test = load_initialisation(out, device)  # evaluated where it trained, as the CSV's machine says

@@ -81,7 +81,7 @@ def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, sec
                       split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
                       device=args.device)
     out = HERE / 'runs' / scale_name / job.name
-    return out, fit_timed(open_run(out, cfg), out)
+    return out, fit_timed(open_run(out, cfg, keep=TIMINGS), out)
 
 def timed_into(log:Path, work)->tuple: # (what `work()` returns, seconds and CPU seconds spent on it over every call)
     "`work()`, with the time it took added to what the JSON file `log` holds: a job resumed counts the time of every session."
@@ -94,6 +94,8 @@ def timed_into(log:Path, work)->tuple: # (what `work()` returns, seconds and CPU
         total = {k: before.get(k, 0.) + v for k, v in spent.items()}
         write_atomic(log, lambda f: f.write(json.dumps(total)), 'w')
     return result, total
+
+TIMINGS = ('train_seconds.json',)  # what fit_timed writes into a run folder, even before the run's first checkpoint
 
 def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
     "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."

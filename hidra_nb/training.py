@@ -462,24 +462,26 @@ def _is_run_config(path:Path)->bool:
     except (OSError, ValueError): return False
     return isinstance(settings, dict) and 'method' in settings and set(settings) <= {f.name for f in fields(TrainConfig)}
 
-def check_new_run_folder(out:Path):
+def check_new_run_folder(out:Path, keep:tuple=()): # `keep`: names of the caller's own files there (an experiment's timings)
     "Fail unless `out`, holding no checkpoint, is new, or empty, or holds only what a run wrote before its first checkpoint."
     if not out.is_dir(): return
-    theirs = sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not p.name.endswith('.tmp'))  # .tmp: write_atomic's
+    ours = (*RUN_FILES, *keep)
+    theirs = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.endswith('.tmp'))  # .tmp: write_atomic's
     if (out / 'config.json').exists() and not _is_run_config(out / 'config.json'): theirs = ['config.json', *theirs]
     if theirs: raise FileExistsError(
         f"{out} holds no checkpoint but files no run wrote ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}), which a "
         "new run would replace or mix with: give another --out (a new or empty folder)")
 
 # %% ../nbs/04_training.ipynb #c7d2c990
-def open_run(out:Path, cfg:TrainConfig=None)->Run:
+def open_run(out:Path, cfg:TrainConfig=None,
+             keep:tuple=())->Run: # `keep`: files the caller writes beside the run, which a new run may find there
     "The run in folder `out`: resumed from its checkpoint if it has one, else a new run of `cfg`."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out} is a file, and a run needs a folder: give another --out")
     ckpt_path = out / 'checkpoint.pt'
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
-        check_new_run_folder(out)
+        check_new_run_folder(out, keep)
         run = Run(cfg, out)  # first, so that what this machine cannot run (a missing GPU, missing data) leaves no folder
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None

@@ -99,7 +99,7 @@ TIMINGS = ('train_seconds.json',)  # what fit_timed writes into a run folder, ev
 
 def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
     "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
-    return timed_into(out / 'train_seconds.json', lambda: run.fit(progress=False))[1]
+    return timed_into(out / TIMINGS[0], lambda: run.fit(progress=False))[1]
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
     from hidra_nb.evaluation import MadeOtherwise, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint

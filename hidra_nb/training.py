@@ -189,8 +189,8 @@ def load_checkpoint(path:Path)->dict:
         raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
                          "another file; restore it, or train into another --out") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
-        f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): move it away, or use a run folder that "
-        "`hidra_nb train --out` wrote")
+        f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): move it away, or name another run "
+        "folder")
     missing = [k for k in CHECKPOINT_PARTS if k not in ckpt]
     unknown = sorted(set(ckpt.get('config') or {}) - {f.name for f in fields(TrainConfig)})  # a setting missing takes its default
     if missing or unknown: raise ValueError(
@@ -450,10 +450,9 @@ PER_SESSION = ('iters', 'device', 'data_root', 'driver', 'side_by_side', 'val_ev
 
 class SettingsClash(ValueError):
     "A run folder holds a run whose settings differ from those asked for; `settings` names each difference."
-    def __init__(self, out:Path, settings:str):
-        self.settings = settings
-        super().__init__(f"{out} holds a run with other settings ({settings}): leave those options out (or give the stored values) "
-                         "to continue it, or use another --out for a new run")
+    def __init__(self, out:Path, settings:str): super().__init__(out, settings); self.settings = settings  # args: so it pickles
+    def __str__(self): return (f"{self.args[0]} holds a run with other settings ({self.settings}): leave those options out (or give "
+                               "the stored values) to continue it, or use another --out for a new run")
 
 RUN_FILES = ('config.json', 'metrics.jsonl', 'sessions.jsonl')  # what a run writes into its folder before its first checkpoint
 
@@ -466,11 +465,12 @@ def check_new_run_folder(out:Path, keep:tuple=()): # `keep`: names of the caller
     "Fail unless `out`, holding no checkpoint, is new, or empty, or holds only what a run wrote before its first checkpoint."
     if not out.is_dir(): return
     ours = (*RUN_FILES, *keep)
-    theirs = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.endswith('.tmp'))  # .tmp: write_atomic's
+    # .tmp: write_atomic's; a hidden name: what the system leaves in a folder (.DS_Store, .ipynb_checkpoints, .nfs...)
+    theirs = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.endswith('.tmp') and not p.name.startswith('.'))
     if (out / 'config.json').exists() and not _is_run_config(out / 'config.json'): theirs = ['config.json', *theirs]
     if theirs: raise FileExistsError(
         f"{out} holds no checkpoint but files no run wrote ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}), which a "
-        "new run would replace or mix with: give another --out (a new or empty folder)")
+        "new run would replace or mix with: give another run folder (--out), a new or empty one")
 
 # %% ../nbs/04_training.ipynb #c7d2c990
 def open_run(out:Path, cfg:TrainConfig=None,
@@ -504,7 +504,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
 def check_writable_run_folder(out:Path):
     "Fail, before any work, where the run could not save into `out`."
     if first_process() and not writable(out): raise PermissionError(
-        f"cannot write into the run folder {out}: make it writable, or copy the run into a folder you can write and train there")
+        f"cannot write into the run folder {out}: make it writable, or copy the run into a folder you can write and go on there")
 
 def _write_config(out:Path, cfg:TrainConfig):
     if first_process(): write_atomic(out / 'config.json', lambda f: f.write(json.dumps(asdict(cfg), indent=2)), mode='w')

@@ -16,7 +16,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_made, checkpoint_of, check_ways_for, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_made, checkpoint_of, check_ways_for, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import parse_ways, writable
 
@@ -98,9 +98,8 @@ def eval_run(args):
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     ways = parse_ways(args.ways or eval_ways_of(cfg))
     check_ways_for(model, ways)
-    setting = lambda k: getattr(cfg, k) if getattr(args, k) is None else getattr(args, k)  # the run's, where none is given
-    made = dict(tasks=args.tasks, steps=cfg.test_inner_steps if args.steps is None else args.steps, inner_lr=setting('inner_lr'),
-                shots=setting('shots'), queries=setting('queries'), seed=args.seed, weights=weights_fingerprint(model))
+    given = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in eval_settings(cfg).items()}  # the run's, where none is given
+    made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
@@ -109,8 +108,8 @@ def eval_run(args):
         check_made(path, name, held.get(name, []), made)  # before it says that it goes on
         before = {r['N'] for r in held.get(name, [])} & set(ways)
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
-        rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, steps=made['steps'], inner_lr=made['inner_lr'],
-                             shots=made['shots'], queries=made['queries'], seed=args.seed, progress=not args.quiet)
+        rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, **given, seed=args.seed,
+                             progress=not args.quiet)
     except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
                                                 "give this one another --name, or move that file away") from None
     except KeyboardInterrupt:
@@ -153,7 +152,7 @@ def demo(args):
     print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
     model, cfg, test_data = load_initialisation(args.out, run.device)
     untrained.to(run.device)
-    kw = dict(n_tasks=args.tasks, steps=cfg.test_inner_steps, inner_lr=cfg.inner_lr, shots=cfg.shots, queries=cfg.queries)
+    kw = dict(n_tasks=args.tasks, **eval_settings(cfg))
     results = {'untrained': evaluate(untrained, test_data, '2-10', **kw), 'HIDRA, trained on 2-10': evaluate(model, test_data, '2-10', **kw)}
     report(results, Path(args.out) / 'demo.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
     print(f"demo finished in {time.time() - start:.0f} s")

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'evaluate',
            'write_results', 'read_results', 'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure',
-           'checkpoint_of', 'load_initialisation', 'weights_fingerprint', 'MadeOtherwise', 'check_made',
-           'evaluate_into', 'transplant_neuron', 'plot_head']
+           'checkpoint_of', 'load_initialisation', 'eval_settings', 'weights_fingerprint', 'MadeOtherwise',
+           'check_made', 'evaluate_into', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
@@ -168,6 +168,11 @@ def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or
     model = make_model(cfg, test_data.image_shape)
     load_weights(model, sd['model'])
     return model.to(device), cfg, test_data
+
+# %% ../nbs/05_evaluation.ipynb #063fca29
+def eval_settings(cfg:TrainConfig)->dict:
+    "`evaluate`'s settings from a run's configuration: its inner steps at test time, inner learning rate, shots and queries."
+    return dict(steps=cfg.test_inner_steps, inner_lr=cfg.inner_lr, shots=cfg.shots, queries=cfg.queries)
 
 # %% ../nbs/05_evaluation.ipynb #e0a1b2c4
 def weights_fingerprint(model:nn.Module)->str:

@@ -189,7 +189,7 @@ def loop_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
     return dict(loss=total_loss / n_tasks, acc=total_acc / n_tasks)
 
 # %% ../nbs/01_maml.ipynb #77609164
-# PyTorch's own norm layers run fused kernels whose second derivatives are wrong under vmap (shown below); `Conv4`'s
+# PyTorch's own norm layers run fused kernels that give a wrong second-order meta-gradient under vmap (shown below); `Conv4`'s
 # `TaskBatchNorm` switches to plain ops there (`plain_batch_norm`), these cannot
 FUSED_NORMS = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm)
 
@@ -205,7 +205,7 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
         _fail(f"the vmap driver's second-order meta-gradient through {', '.join(norms)} would be wrong (PyTorch's fused norm "
               "kernels under vmap): use driver='loop', 'compiled' or 'recompute', first_order=True, or Conv4's own batch norm")
     per_task = partial(task_loss, model=model, **inner)
-    with plain_batch_norm(model):  # the fused kernel's second derivatives are wrong under vmap (shown below)
+    with plain_batch_norm(model):  # under vmap the fused kernel's meta-gradient drifts (shown below)
         losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
         losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())

@@ -33,7 +33,7 @@ def main(iters=300, eval_tasks=100):
                              train_cpu_s=round(cpu, 1), **r, seed=cfg.seed, commit=commit, **ran_it,
                              command=' '.join(['python', 'experiments/mixed_ways.py', *sys.argv[1:]])))
         print(f"N drawn {rows[-1]['n_drawn']}: {iters} meta-iterations in {wall:.0f} s ({cpu:.0f} s CPU)", flush=True)
-    path = HERE / 'results' / 'mixed_ways.csv'
+    path = HERE / 'results' / ('mixed_ways.csv' if iters == 300 else f'mixed_ways-{iters}.csv')  # a trial leaves the committed file be
     write_csv(path, rows)
     for step in (1, 3):
         print(f"\nquery accuracy (%) after {step} step(s), N = 2..10")
@@ -46,4 +46,6 @@ if __name__ == '__main__':
     p.add_argument('--iters', type=int, default=300, help="meta-iterations of each run (default 300, the demo's)")
     p.add_argument('--eval-tasks', type=int, default=100, help="test tasks for every N (default 100)")
     args = p.parse_args()
+    for name in ('iters', 'eval_tasks'):  # before the training, not after it
+        if getattr(args, name) < 1: p.error(f"--{name.replace('_', '-')} must be a whole number >= 1, got {getattr(args, name)}")
     main(args.iters, args.eval_tasks)

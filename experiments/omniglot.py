@@ -99,6 +99,7 @@ TIMINGS = ('train_seconds.json',)  # what fit_timed writes into a run folder, ev
 
 def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
     "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
+    if run.iteration == 0: (out / TIMINGS[0]).unlink(missing_ok=True)  # a new run: an abandoned attempt's time is not its own
     return timed_into(out / TIMINGS[0], lambda: run.fit(progress=False))[1]
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:

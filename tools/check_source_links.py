@@ -59,7 +59,8 @@ def main():
             out['data']['text/markdown'] = md.splitlines(keepends=True)
             changed = True
         if changed:
-            nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+            tmp = nb_path.with_name(nb_path.name + '.tmp')  # whole or not at all: a crash must not leave a notebook cut short
+            tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n'); tmp.replace(nb_path)
             print(f"{nb_path.name}: stale source links pointed at their definitions")
     if stale: sys.exit(1)
     print("source links: every stored show_doc link points at its definition")

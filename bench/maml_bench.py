@@ -356,10 +356,12 @@ def main():
     meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
                 cpu_capability=torch.backends.cpu.get_cpu_capability(),  # AVX2 and AVX-512 machines differ here
                 device=name, commit=checkout_commit(), grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
-    rows = []
-    save = lambda more: write_csv(out, rows + more, meta)  # after every setting: a run stopped early keeps what it measured
+    rows, partial = [], out.with_name(f"{out.stem}.partial.csv")
+    # after every setting, into the partial file: a run stopped early keeps what it measured, and leaves the finished table be
+    save = lambda more: write_csv(partial, rows + more, meta)
     rows += run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc, done=save)
     rows += run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc, done=save)
+    if partial.exists(): partial.replace(out)
     speedups(rows)
     print(f"wrote {out}")
 

@@ -12,13 +12,14 @@ from fastcore.docments import docments
 from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
-                               keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size)
+                               keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
+                               check_writable_run_folder)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
 from .evaluation import (MadeOtherwise, check_made, checkpoint_of, check_ways_for, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
-from .data import parse_ways, writable
+from .data import parse_ways
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
@@ -103,7 +104,7 @@ def eval_run(args):
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
-    if not writable(ckpt.parent): raise PermissionError(f"cannot write the results into {ckpt.parent}: make it writable")
+    check_writable_run_folder(ckpt.parent)  # the results go into the run folder
     try:
         check_made(path, name, held.get(name, []), made)  # before it says that it goes on
         before = {r['N'] for r in held.get(name, [])} & set(ways)

@@ -9,6 +9,7 @@ import argparse, sys
 from dataclasses import replace
 from pathlib import Path
 import torch
+from hidra_nb.backbone import check_whole_number
 from hidra_nb.cli import demo_config
 from hidra_nb.training import open_run, pick_device, what_runs_here
 from hidra_nb.evaluation import evaluate, load_initialisation
@@ -47,5 +48,6 @@ if __name__ == '__main__':
     p.add_argument('--eval-tasks', type=int, default=100, help="test tasks for every N (default 100)")
     args = p.parse_args()
     for name in ('iters', 'eval_tasks'):  # before the training, not after it
-        if getattr(args, name) < 1: p.error(f"--{name.replace('_', '-')} must be a whole number >= 1, got {getattr(args, name)}")
+        try: check_whole_number(f"--{name.replace('_', '-')}", getattr(args, name))
+        except ValueError as e: p.error(str(e))
     main(args.iters, args.eval_tasks)

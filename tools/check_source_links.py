@@ -11,6 +11,7 @@ module has now (after `nbdev_export`), as running the cell would.
 import argparse, ast, json, re, sys
 from functools import cache
 from pathlib import Path
+from hidra_nb.data import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 LINK = re.compile(r'(?P<head>\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L)(?P<line>\d+)(?P<tail>\)[^\n]*\n+### (?P<name>[\w.]+))')
@@ -59,8 +60,7 @@ def main():
             out['data']['text/markdown'] = md.splitlines(keepends=True)
             changed = True
         if changed:
-            tmp = nb_path.with_name(nb_path.name + '.tmp')  # whole or not at all: a crash must not leave a notebook cut short
-            tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n'); tmp.replace(nb_path)
+            write_atomic(nb_path, lambda f: f.write(json.dumps(nb, indent=1, ensure_ascii=False) + '\n'), 'w')  # a crash leaves the notebook whole
             print(f"{nb_path.name}: stale source links pointed at their definitions")
     if stale: sys.exit(1)
     print("source links: every stored show_doc link points at its definition")

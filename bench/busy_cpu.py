@@ -18,7 +18,7 @@ one process, after warm-up; the table shows each round's, and the CSV keeps the 
 import argparse, json, os, statistics, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
-from maml_bench import checkout_commit, in_fresh_process, load_images, make_batch, make_model as headline_model
+from maml_bench import checkout_commit, finish_csv, in_fresh_process, load_images, make_batch, make_model as headline_model, partial_csv, write_csv
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {'default': {}, 'GOMP_SPINCOUNT=1000': {'GOMP_SPINCOUNT': '1000'}, 'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'},
@@ -76,12 +76,14 @@ def main():
     if args.one: return print(json.dumps(dict(seconds=one_workload(args.one))))
     if args.rounds < 1 or args.busy < 1: p.error("--rounds and --busy must be whole numbers >= 1")
     import torch
-    from hidra_nb.data import write_csv
     from hidra_nb.training import what_runs_here
     meta = dict(what_runs_here(torch.device('cpu')), cores=len(os.sched_getaffinity(0)), busy_processes=args.busy, commit=checkout_commit(),
                 date=time.strftime('%Y-%m-%d', time.gmtime()))
     print(f"{meta['machine']}, {meta['cores']} cores, torch {meta['torch']}, commit {meta['commit']}")
+    out = Path(args.results_dir) / 'busy-cpu.csv'
     times = {}  # (condition, setting, workload) -> seconds, one a round
+    rows = lambda: [dict(condition=c, setting=s, workload=w, seconds=statistics.median(ts), seconds_all=' '.join(f"{t:.3f}" for t in ts))
+                    for (c, s, w), ts in times.items()]
     names = list(SETTINGS)
     for condition in ('idle', 'busy'):
         with busy_processes(args.busy if condition == 'busy' else 0):
@@ -90,13 +92,13 @@ def main():
                     for work in args.workloads:
                         times.setdefault((condition, setting, work), []).append(seconds_under(setting, work))
                         print(f"  {condition:4s} round {i + 1} {setting:24s} {work:8s} {times[condition, setting, work][-1]:.3f} s", flush=True)
+                        write_csv(partial_csv(out), rows(), meta)  # after every measurement
     print(f"\nseconds a meta-iteration, each round's, idle | beside {args.busy} busy process(es):")
     print(f"{'setting':24s} " + ' '.join(f"{w:>27s}" for w in args.workloads))
     for setting in names:
         cell = lambda c, w: ' '.join(f"{t:.2f}" for t in times[c, setting, w])
         print(f"{setting:24s} " + ' '.join(f"{cell('idle', w) + ' | ' + cell('busy', w):>27s}" for w in args.workloads))
-    rows = [dict(condition=c, setting=s, workload=w, seconds=statistics.median(ts), seconds_all=' '.join(f"{t:.3f}" for t in ts), **meta)
-            for (c, s, w), ts in times.items()]
-    write_csv(Path(args.results_dir) / 'busy-cpu.csv', rows)
+    finish_csv(out)
+    print(f"wrote {out}")
 
 if __name__ == '__main__': main()

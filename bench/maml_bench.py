@@ -290,6 +290,14 @@ def write_csv(path:Path, rows, meta:dict):
     from hidra_nb import data
     if rows: data.write_csv(path, [{**r, **meta} for r in rows])
 
+# a run writes its rows as they come into NAME.partial.csv, which becomes NAME.csv when it completes: a run stopped
+# early keeps what it measured, and leaves the finished table be
+def partial_csv(out:Path)->Path: return out.with_name(f"{out.stem}.partial.csv")
+
+def finish_csv(out:Path):
+    "The completed run's `partial_csv` becomes `out`."
+    if partial_csv(out).exists(): partial_csv(out).replace(out)
+
 def fmt_row(r):
     return (f"{r['method']:5s} {r['impl']:27s} N={r['ways']:<3d} T={r['tasks']:<3d} steps={r['steps']:<3d} order={r['order']}  "
             f"{r['seconds']:7.3f} s/iter  peak {r['peak_gb']:5.2f} GB (iteration {r['iter_gb']:5.3f})  {r['faults'] / 1000:5.0f}k faults/iter  ({r['rounds']} rounds: {r['seconds_all']})")
@@ -356,12 +364,11 @@ def main():
     meta = dict(torch=torch.__version__, threads=torch.get_num_threads(), cpu=platform.processor() or platform.machine(),
                 cpu_capability=torch.backends.cpu.get_cpu_capability(),  # AVX2 and AVX-512 machines differ here
                 device=name, commit=checkout_commit(), grad_check_max_diff=f"{worst:.1e}", malloc=args.malloc)
-    rows, partial = [], out.with_name(f"{out.stem}.partial.csv")
-    # after every setting, into the partial file: a run stopped early keeps what it measured, and leaves the finished table be
-    save = lambda more: write_csv(partial, rows + more, meta)
+    rows = []
+    save = lambda more: write_csv(partial_csv(out), rows + more, meta)  # after every setting
     rows += run_grid(grids[0], impls, args.device, args.repeats, args.rounds, malloc=args.malloc, done=save)
     rows += run_grid(grids[1], impls, args.device, args.repeats, args.rounds, method='hidra', malloc=args.malloc, done=save)
-    if partial.exists(): partial.replace(out)
+    finish_csv(out)
     speedups(rows)
     print(f"wrote {out}")
 

@@ -211,13 +211,9 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
 # %% ../nbs/01_maml.ipynb #65785e86
-_DRIVER_FNS = {}  # name -> driver, the function `meta_backward` runs
-DRIVERS = ['auto']  # the names `meta_backward` takes; 'auto' picks one of the others by device
+DRIVERS = ('auto', 'loop', 'vmap', 'compiled', 'recompute', 'compiled-recompute')  # 'auto' picks one of the others by device
 
-def _add_drivers(drivers:dict): # name -> a function with `loop_meta_backward`'s signature
-    _DRIVER_FNS.update(drivers); DRIVERS.extend(name for name in drivers if name not in DRIVERS)
-
-_add_drivers({'loop': loop_meta_backward, 'vmap': vmap_meta_backward})  # the faster three join below, once they are defined
+def _driver(name:str): return globals()[name.replace('-', '_') + '_meta_backward']  # 'compiled-recompute' -> compiled_recompute_meta_backward
 
 def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
     "`side_by_side`, where it makes sense: a whole number >= 1, above 1 only for the compiled driver on a CPU."
@@ -247,7 +243,7 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
     if checked_side_by_side(side_by_side, driver, batch[0].device) > 1: inner['side_by_side'] = side_by_side
     if driver == 'auto':  # the loop starts at once; the compiled driver compiles first
         driver = 'vmap' if batch[0].is_cuda and vmap_is_exact(model, first_order, inner_steps) else 'loop'
-    return _DRIVER_FNS[driver](model, init, batch, n_classes, **inner)
+    return _driver(driver)(model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #0901999a
 def check_outputs(model:nn.Module, batch, n_classes:int):
@@ -492,10 +488,6 @@ def compiled_recompute_meta_backward(model:nn.Module, init, batch, n_classes:int
     check_no_randomness(model)
     task_grad = partial(recomputed_task_meta_grad, pieces=compiled_recompute_pieces(batch[0].device.type))
     return compiled_by_task(task_grad, model, init, batch, n_classes, uncompiled='recompute', **inner)
-
-# %% ../nbs/01_maml.ipynb #2573f714
-_add_drivers({'compiled': compiled_meta_backward, 'recompute': recompute_meta_backward,
-              'compiled-recompute': compiled_recompute_meta_backward})
 
 # %% ../nbs/01_maml.ipynb #a65a2dfd
 def peak_allocated_mb(fn)->float:

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'toy_tasks',
-           'random_image_tasks', 'check_rate', 'check_batch', 'check_model', 'logits', 'support_loss', 'frozen',
-           'sgd_step', 'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
-           'vmap_meta_backward', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
+           'random_image_tasks', 'logits', 'support_loss', 'frozen', 'sgd_step', 'inner_steps_for', 'adapt',
+           'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward', 'check_rate',
+           'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
            'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step', 'task_meta_grad', 'compile_for',
            'compiled_task_meta_grad', 'CompilerUnavailable', 'compiled_calls', 'map_on_threads',
            'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
@@ -58,65 +58,6 @@ def random_image_tasks(n_tasks:int, # T, tasks in the meta-batch
         x = torch.randn(n_tasks, n_classes * per_class, *image_shape, generator=generator, dtype=dtype).to(device)
         return x, torch.arange(n_classes, device=device).repeat_interleave(per_class).repeat(n_tasks, 1)
     return (*draw(shots), *draw(queries))
-
-# %% ../nbs/01_maml.ipynb #9fe3acae
-def _fail(msg): raise ValueError(msg)
-
-def check_rate(name:str, v, positive:bool=False):
-    "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
-    if isinstance(v, torch.Tensor): _fail(f"{name} must be a Python number, got a tensor: pass float({name}) instead")
-    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
-        _fail(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
-
-# %% ../nbs/01_maml.ipynb #d96dbb74
-def check_batch(batch)->int: # C, the number of classes of every task
-    "Validate a meta-batch `(x_support, y_support, x_query, y_query)` and return its number of classes."
-    if not isinstance(batch, (tuple, list)) or len(batch) != 4:
-        _fail("a meta-batch is a tuple (x_support, y_support, x_query, y_query)")
-    xs, ys, xq, yq = batch
-    for name, t in zip(('x_support', 'y_support', 'x_query', 'y_query'), batch):
-        if not isinstance(t, torch.Tensor): _fail(f"{name} must be a torch tensor, got {type(t).__name__}: convert it, e.g. torch.as_tensor")
-    for name, y in (('y_support', ys), ('y_query', yq)):
-        if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
-        if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}")
-    for name, x, y in (('support', xs, ys), ('query', xq, yq)):
-        if not x.is_floating_point():
-            _fail(f"x_{name} must hold float inputs, got {x.dtype}: convert (and normalise) them first, e.g. FewShotDataset.normalise")
-        if x.shape[:2] != y.shape: _fail(f"x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} disagree on (T, examples)")
-    if xs.shape[0] != xq.shape[0] or xs.shape[2:] != xq.shape[2:]:
-        _fail(f"support {tuple(xs.shape)} and query {tuple(xq.shape)} must have the same T and example shape")
-    if ys.numel() == 0 or yq.numel() == 0:
-        _fail(f"a meta-batch needs at least one task with support and query examples, got support {tuple(ys.shape)} and query {tuple(yq.shape)}")
-    if xs.dtype != xq.dtype or len({t.device for t in batch}) > 1:
-        _fail(f"the four tensors must be on one device, and support and query inputs of one dtype: got {xs.dtype} on {xs.device}, "
-              f"{xq.dtype} on {xq.device}, labels on {ys.device} and {yq.device}: move them with .to(device, dtype)")
-    if min(ys.min(), yq.min()) < 0: _fail("labels must be in [0, C); found a negative label")
-    n_classes = int(ys.max()) + 1
-    if n_classes < 2: _fail("a task needs at least 2 classes; the support labels hold only class 0")
-    counts = F.one_hot(ys, n_classes).sum(1)  # (T, C)
-    if (counts == 0).any():
-        t, c = (counts == 0).nonzero()[0].tolist()
-        _fail(f"task {t}'s support set has no example of class {c}: every task needs all classes 0..{n_classes-1} "
-              f"(labels are class numbers 0..C-1; the largest label here, {n_classes - 1}, makes C={n_classes})")
-    if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
-    return n_classes
-
-# %% ../nbs/01_maml.ipynb #c7e8f902
-def check_model(model:nn.Module, batch,
-                learns:bool=True): # a meta-step learns from it, so some parameter must require grad; evaluation needs none
-    "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
-    params = list(model.parameters())
-    if learns and not any(p.requires_grad for p in params):
-        _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
-    p, x = next((p for p in params if p.is_floating_point()), None), batch[0]
-    if p is not None and (p.dtype, p.device) != (x.dtype, x.device):
-        _fail(f"the model's parameters are {p.dtype} on {p.device}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
-              "other, e.g. model.to(x_support.device, x_support.dtype)")
-    if running := [f"{name} ({type(m).__name__})" for name, m in model.named_modules()
-                   if isinstance(m, nn.modules.batchnorm._NormBase) and m.training and m.track_running_stats]:
-        _fail(f"{', '.join(running)} keeps running statistics, which it would update in place inside the inner steps, and "
-              "torch.func cannot: make it with track_running_stats=False (each task's own statistics, as Conv4's batch norm), "
-              "or call .eval() on it to use the statistics it holds")
 
 # %% ../nbs/01_maml.ipynb #6246cf44
 def logits(model:nn.Module, params:dict, x:torch.Tensor)->torch.Tensor:
@@ -209,6 +150,65 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
         losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
         losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
+
+# %% ../nbs/01_maml.ipynb #9fe3acae
+def _fail(msg): raise ValueError(msg)
+
+def check_rate(name:str, v, positive:bool=False):
+    "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
+    if isinstance(v, torch.Tensor): _fail(f"{name} must be a Python number, got a tensor: pass float({name}) instead")
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or (positive and v == 0):
+        _fail(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {v!r}")
+
+# %% ../nbs/01_maml.ipynb #d96dbb74
+def check_batch(batch)->int: # C, the number of classes of every task
+    "Validate a meta-batch `(x_support, y_support, x_query, y_query)` and return its number of classes."
+    if not isinstance(batch, (tuple, list)) or len(batch) != 4:
+        _fail("a meta-batch is a tuple (x_support, y_support, x_query, y_query)")
+    xs, ys, xq, yq = batch
+    for name, t in zip(('x_support', 'y_support', 'x_query', 'y_query'), batch):
+        if not isinstance(t, torch.Tensor): _fail(f"{name} must be a torch tensor, got {type(t).__name__}: convert it, e.g. torch.as_tensor")
+    for name, y in (('y_support', ys), ('y_query', yq)):
+        if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
+        if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}")
+    for name, x, y in (('support', xs, ys), ('query', xq, yq)):
+        if not x.is_floating_point():
+            _fail(f"x_{name} must hold float inputs, got {x.dtype}: convert (and normalise) them first, e.g. FewShotDataset.normalise")
+        if x.shape[:2] != y.shape: _fail(f"x_{name} {tuple(x.shape)} and y_{name} {tuple(y.shape)} disagree on (T, examples)")
+    if xs.shape[0] != xq.shape[0] or xs.shape[2:] != xq.shape[2:]:
+        _fail(f"support {tuple(xs.shape)} and query {tuple(xq.shape)} must have the same T and example shape")
+    if ys.numel() == 0 or yq.numel() == 0:
+        _fail(f"a meta-batch needs at least one task with support and query examples, got support {tuple(ys.shape)} and query {tuple(yq.shape)}")
+    if xs.dtype != xq.dtype or len({t.device for t in batch}) > 1:
+        _fail(f"the four tensors must be on one device, and support and query inputs of one dtype: got {xs.dtype} on {xs.device}, "
+              f"{xq.dtype} on {xq.device}, labels on {ys.device} and {yq.device}: move them with .to(device, dtype)")
+    if min(ys.min(), yq.min()) < 0: _fail("labels must be in [0, C); found a negative label")
+    n_classes = int(ys.max()) + 1
+    if n_classes < 2: _fail("a task needs at least 2 classes; the support labels hold only class 0")
+    counts = F.one_hot(ys, n_classes).sum(1)  # (T, C)
+    if (counts == 0).any():
+        t, c = (counts == 0).nonzero()[0].tolist()
+        _fail(f"task {t}'s support set has no example of class {c}: every task needs all classes 0..{n_classes-1} "
+              f"(labels are class numbers 0..C-1; the largest label here, {n_classes - 1}, makes C={n_classes})")
+    if yq.max() >= n_classes: _fail(f"query labels must be in [0, C) with C={n_classes} (from the support set); found {int(yq.max())}")
+    return n_classes
+
+# %% ../nbs/01_maml.ipynb #c7e8f902
+def check_model(model:nn.Module, batch,
+                learns:bool=True): # a meta-step learns from it, so some parameter must require grad; evaluation needs none
+    "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
+    params = list(model.parameters())
+    if learns and not any(p.requires_grad for p in params):
+        _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
+    p, x = next((p for p in params if p.is_floating_point()), None), batch[0]
+    if p is not None and (p.dtype, p.device) != (x.dtype, x.device):
+        _fail(f"the model's parameters are {p.dtype} on {p.device}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
+              "other, e.g. model.to(x_support.device, x_support.dtype)")
+    if running := [f"{name} ({type(m).__name__})" for name, m in model.named_modules()
+                   if isinstance(m, nn.modules.batchnorm._NormBase) and m.training and m.track_running_stats]:
+        _fail(f"{', '.join(running)} keeps running statistics, which it would update in place inside the inner steps, and "
+              "torch.func cannot: make it with track_running_stats=False (each task's own statistics, as Conv4's batch norm), "
+              "or call .eval() on it to use the statistics it holds")
 
 # %% ../nbs/01_maml.ipynb #65785e86
 DRIVERS = ('auto', 'loop', 'vmap', 'compiled', 'recompute', 'compiled-recompute')  # 'auto' picks one of the others by device

@@ -53,11 +53,11 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
     p.add_argument('--shots', type=int, default=None, help="support examples a class (default: the run's)")
-    p.add_argument('--queries', type=int, default=None, help="query examples a class (default: the run's; 15, the authors' code's (the paper gives no "
-                   "count), where a run trained on fewer to save time)")
+    p.add_argument('--queries', type=int, default=None, help="query examples a class (default: the run's own; a run trained on fewer to save time "
+                   "can be evaluated with the authors' code's 15, as the paper gives no count)")
     p.add_argument('--seed', type=int, default=0, help="test-task seed (default 0); the tasks at N are drawn with seed + N, so space "
                    "the seeds you average over (0, 100, 200)")
-    p.add_argument('--device', default='auto', help="'auto', 'cpu', 'cuda'")
+    p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda', ... (default: auto)")
     p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
     p.add_argument('--name', default='eval', help="the results' files in the run folder, NAME.csv and NAME.png (default eval); an "
                    "evaluation saves each N as it is done, goes on where it stopped when run again, and never replaces another; its table "

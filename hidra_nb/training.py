@@ -7,9 +7,9 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'CHECKPOINT_PA
            'make_config', 'make_model', 'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc',
            'keep_freed_memory', 'load_split', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
            'process_group_backend', 'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads',
-           'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'check_new_run_folder', 'open_run',
-           'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests',
-           'Progress']
+           'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'check_same_run', 'check_new_run_folder',
+           'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped',
+           'stop_requests', 'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -84,6 +84,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
+    if cfg.dataset != 'omniglot' and cfg.val_classes != TrainConfig.val_classes:  # a stored run's is the default: it passes
+        raise ValueError(f"--val-classes holds out Omniglot's training characters, and {dataset} has a validation split of its own: leave it out")
     if cfg.mixed_ways and len(ways) == 1:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
     cfg.ways = cfg.ways if isinstance(cfg.ways, str) else ','.join(map(str, ways))  # 5, [2, 5, 8], range(2, 5): as `parse_ways` reads them back
@@ -455,6 +457,13 @@ class SettingsClash(ValueError):
     def __str__(self): return (f"{self.args[0]} holds a run with other settings ({self.settings}): leave those options out (or give "
                                "the stored values) to continue it, or use another --out for a new run")
 
+def check_same_run(out:Path, asked:dict, # settings by `TrainConfig` field
+                   stored:TrainConfig):
+    "Fail with `SettingsClash` where a setting `asked` for differs from the `stored` run's, beyond what a session may change."
+    same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
+    clash = {k: (v, getattr(stored, k)) for k, v in asked.items() if k not in PER_SESSION and not same(k, v, getattr(stored, k))}
+    if clash: raise SettingsClash(out, ', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items()))
+
 RUN_FILES = ('config.json', 'metrics.jsonl', 'sessions.jsonl')  # what a run writes into its folder before its first checkpoint
 
 def _is_run_config(path:Path)->bool:
@@ -492,9 +501,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
     if cfg is not None:
-        same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
-        clash = {k: (v, getattr(stored, k)) for k, v in asdict(cfg).items() if k not in PER_SESSION and not same(k, v, getattr(stored, k))}
-        if clash: raise SettingsClash(out, ', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items()))
+        check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
     run = Run(stored, out)
@@ -516,7 +523,9 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
               )->TrainConfig:
     "The configuration to open `out` with: the stored run's with the `given` settings over it; for a new run, the preset's."
     ckpt_path = Path(out) / 'checkpoint.pt'
-    settings = {**(load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}), **given}
+    stored = load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}
+    if stored: check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
+    settings = {**stored, **given}
     return make_config(settings.pop('dataset', 'glyphs'), **settings)
 
 # %% ../nbs/04_training.ipynb #46ba09d0
@@ -593,7 +602,8 @@ def stop_requests():
         if asked: return  # SIGTERM again: a scheduler and torchrun may each send one, and the checkpoint comes first
         asked.append(signum)
         if first_process():  # under torchrun, one process speaks for all
-            print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once)", file=sys.stderr)
+            print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once, keeping only the last checkpoint)",
+                  file=sys.stderr)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
         yield lambda: False; return
     previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -616,7 +626,7 @@ class Progress:
         from tqdm.auto import tqdm
         notebook = 'ipykernel' in sys.modules
         self.bar = tqdm(total=total, initial=done, disable=not show, dynamic_ncols=True,
-                        mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a line every 30 s
+                        mininterval=0.5 if notebook or sys.stderr.isatty() else 30)  # a log file gets a redraw every 30 s
         self.plot = LivePlot(max(1, (total - done) // 50)) if show and notebook else None
 
     def update(self, rows:list): # the metric rows so far, the last one new
@@ -643,24 +653,32 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     cfg, rows = self.cfg, []
     metrics = self.out / 'metrics.jsonl' if self.out and self.rank == 0 else None
     if metrics: _metrics_upto(metrics, self.iteration)
-    shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0)
+    shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0 and self.iteration < cfg.iters)
     validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
+    saved = self.iteration if self.out and (self.out / 'checkpoint.pt').exists() else None  # what a second Ctrl-C leaves
     start = time.time()
-    with stop_requests() as asked:
-        while self.iteration < cfg.iters:
-            row = {'iter': self.iteration + 1, **self.step()}
-            if metrics and not rows: self.record_session(row['iter'])
-            if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
-            rows.append({**row, 'time': round(time.time() - start, 3)})
-            if metrics:
-                with open(metrics, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
-            stop = self.stopping(asked())
-            if stop or self.due(cfg.ckpt_every): self.save()
-            shown.update(rows)
-            if stop and self.iteration < cfg.iters:
-                shown.close(rows)
-                if self.world > 1: dist.barrier()  # none leaves before the first process has saved: torchrun would stop it mid-write
-                raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
-                    f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
+    try:
+        with stop_requests() as asked:
+            while self.iteration < cfg.iters:
+                row = {'iter': self.iteration + 1, **self.step()}
+                if metrics and not rows: self.record_session(row['iter'])
+                if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
+                rows.append({**row, 'time': round(time.time() - start, 3)})
+                if metrics:
+                    with open(metrics, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
+                stop = self.stopping(asked())
+                if stop or self.due(cfg.ckpt_every): self.save(); saved = self.iteration
+                shown.update(rows)
+                if stop and self.iteration < cfg.iters:
+                    shown.close(rows)
+                    if self.world > 1: dist.barrier()  # none leaves before the first process has saved: torchrun would stop it mid-write
+                    raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
+                        f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
+    except KeyboardInterrupt as e:  # a second Ctrl-C: say what the folder kept
+        if isinstance(e, TrainingStopped) or not self.out: raise
+        shown.close(rows)
+        kept = (f"its checkpoint of iteration {saved}: the same command goes on from there" if saved is not None
+                else "no checkpoint yet: the same command starts the run again")
+        raise KeyboardInterrupt(f"stopped at once, in iteration {self.iteration + 1}; {self.out} keeps {kept}") from None
     shown.close(rows)
     return rows

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'TEXT_COLUMNS', 'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'ready_to_evaluate',
-           'task_accuracies', 'evaluate', 'write_results', 'read_results', 'format_table', 'whole_number_ticks',
-           'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_initialisation', 'eval_settings',
-           'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'evaluate_into', 'transplant_neuron',
-           'plot_head']
+           'summary_rows', 'task_accuracies', 'evaluate', 'write_results', 'read_results', 'format_table',
+           'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_initialisation',
+           'eval_settings', 'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'evaluate_into',
+           'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, hashlib, math
@@ -70,8 +70,14 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
             f"the models are on {device} and {there}: move them to one device first, e.g. other.to({str(device)!r})")
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
-    TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device)
+    probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device).sample()
+    for m in models: initial_params(m, probe)  # and each model's own checks (its dtype, a norm layer's running statistics)
     return ways, device, dataset
+
+def summary_rows(n:int, per_task:torch.Tensor, # (tasks, steps + 1)
+                 column:str)->list: # rows: N, step, `column` (the mean), ci95, tasks
+    "The mean over tasks after each number of inner steps, with its 95% interval."
+    return [{'N': n, 'step': s, column: m, 'ci95': h, 'tasks': len(per_task)} for s, (m, h) in enumerate(map(mean_ci95, per_task.T))]
 
 def task_accuracies(model:nn.Module, dataset, n:int, # N: the tasks' classes
                     *, n_tasks:int, steps:int, inner_lr:float, shots:int, queries:int, seed:int, batch_tasks:int, device,
@@ -104,7 +110,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
         for n in ways:
             bar.set_postfix(N=n)
             accs = task_accuracies(model, dataset, n, **drawn, seed=seed, device=device, bar=bar)
-            done = [dict(N=n, step=s, acc=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, accs.T))]
+            done = summary_rows(n, accs, 'acc')
             if on_n: on_n(done)
             rows += done
     return rows
@@ -215,7 +221,7 @@ def compare(model:nn.Module, other:nn.Module, dataset, # a `load_dataset` split,
         for n in ways:
             bar.set_postfix(N=n)
             a, b = (task_accuracies(m, dataset, n, **drawn, seed=seed, device=device, bar=bar) for m in (model, other))
-            rows += [dict(N=n, step=s, diff=m, ci95=h, tasks=n_tasks) for s, (m, h) in enumerate(map(mean_ci95, (a - b).T))]
+            rows += summary_rows(n, a - b, 'diff')
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #b9c8d7e2

@@ -84,8 +84,6 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
-    if cfg.dataset != 'omniglot' and cfg.val_classes != TrainConfig.val_classes:  # a stored run's is the default: it passes
-        raise ValueError(f"--val-classes holds out Omniglot's training characters, and {dataset} has a validation split of its own: leave it out")
     if cfg.mixed_ways and len(ways) == 1:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
     cfg.ways = cfg.ways if isinstance(cfg.ways, str) else ','.join(map(str, ways))  # 5, [2, 5, 8], range(2, 5): as `parse_ways` reads them back
@@ -461,7 +459,8 @@ def check_same_run(out:Path, asked:dict, # settings by `TrainConfig` field
                    stored:TrainConfig):
     "Fail with `SettingsClash` where a setting `asked` for differs from the `stored` run's, beyond what a session may change."
     same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
-    clash = {k: (v, getattr(stored, k)) for k, v in asked.items() if k not in PER_SESSION and not same(k, v, getattr(stored, k))}
+    asked = {k: v for k, v in asked.items() if k in SETTINGS and k not in PER_SESSION}  # an unknown name is `make_config`'s to name
+    clash = {k: (v, getattr(stored, k)) for k, v in asked.items() if not same(k, v, getattr(stored, k))}
     if clash: raise SettingsClash(out, ', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items()))
 
 RUN_FILES = ('config.json', 'metrics.jsonl', 'sessions.jsonl')  # what a run writes into its folder before its first checkpoint
@@ -522,10 +521,14 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
                given:dict, # the settings a user gave, by `TrainConfig` field
               )->TrainConfig:
     "The configuration to open `out` with: the stored run's with the `given` settings over it; for a new run, the preset's."
+    given = {k: v for k, v in given.items() if v is not None}  # None: not given, as in `make_config`
     ckpt_path = Path(out) / 'checkpoint.pt'
     stored = load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}
     if stored: check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
     settings = {**stored, **given}
+    if given.get('val_classes') is not None and settings.get('dataset', 'glyphs') != 'omniglot':  # what was given: a stored run's passes
+        raise ValueError(f"--val-classes holds out Omniglot's training characters, and {settings.get('dataset', 'glyphs')} has a "
+                         "validation split of its own: leave it out")
     return make_config(settings.pop('dataset', 'glyphs'), **settings)
 
 # %% ../nbs/04_training.ipynb #46ba09d0
@@ -679,6 +682,6 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
         shown.close(rows)
         kept = (f"its checkpoint of iteration {saved}: the same command goes on from there" if saved is not None
                 else "no checkpoint yet: the same command starts the run again")
-        raise KeyboardInterrupt(f"stopped at once, in iteration {self.iteration + 1}; {self.out} keeps {kept}") from None
+        raise KeyboardInterrupt(f"stopped at once; {self.out} keeps {kept}") from None
     shown.close(rows)
     return rows

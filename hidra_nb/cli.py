@@ -145,6 +145,7 @@ def compare_runs(args):
         f"the runs adapt otherwise at test time ({', '.join(f'{k}: {settings[0][k]} and {settings[1][k]}' for k in differ)}): give "
         + ' and '.join(f"--{k.replace('_', '-')}" for k in differ) + " to adapt both the same way")
     maml_ways = [c.ways for c in (cfg, other_cfg) if c.method == 'maml']  # a MAML run can only be compared at its own N
+    if len(set(maml_ways)) > 1: raise ValueError(f"MAML runs of {' and '.join(maml_ways)} classes share no N to be compared at")
     ways = args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg))
     rows = compare(model, other, test_data, ways, n_tasks=args.tasks, **settings[0], seed=args.seed, progress=not args.quiet)
     print(f"\n{cfg.method} {cfg.ways} ({args.run}) minus {other_cfg.method} {other_cfg.ways} ({args.other}): query accuracy, "

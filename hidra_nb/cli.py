@@ -101,6 +101,10 @@ def eval_ways_of(cfg:TrainConfig)->str:
     "The N `hidra_nb eval` measures a run on by default: a MAML run's own N, HIDRA's the paper's N for its data set."
     return cfg.ways if cfg.method == 'maml' else EVAL_WAYS[cfg.dataset]
 
+def _eval_settings_given(args, cfg:TrainConfig)->dict:
+    "A run's `eval_settings`, with those the command line gave over them."
+    return {k: v if getattr(args, k) is None else getattr(args, k) for k, v in eval_settings(cfg).items()}
+
 # %% ../nbs/06_cli.ipynb #d35411c2
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
@@ -111,7 +115,7 @@ def eval_run(args):
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     ways = parse_ways(args.ways or eval_ways_of(cfg))
     check_ways_for(model, ways)
-    given = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in eval_settings(cfg).items()}  # the run's, where none is given
+    given = _eval_settings_given(args, cfg)
     made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
@@ -140,7 +144,7 @@ def compare_runs(args):
                                                                for r in (args.run, args.other))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
-    settings = [{k: v if getattr(args, k) is None else getattr(args, k) for k, v in eval_settings(c).items()} for c in (cfg, other_cfg)]
+    settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
     if differ := [k for k in settings[0] if settings[0][k] != settings[1][k]]: raise ValueError(
         f"the runs adapt otherwise at test time ({', '.join(f'{k}: {settings[0][k]} and {settings[1][k]}' for k in differ)}): give "
         + ' and '.join(f"--{k.replace('_', '-')}" for k in differ) + " to adapt both the same way")

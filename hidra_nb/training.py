@@ -526,10 +526,10 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
     stored = load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}
     if stored: check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
     settings = {**stored, **given}
-    if given.get('val_classes') is not None and settings.get('dataset', 'glyphs') != 'omniglot':  # what was given: a stored run's passes
-        raise ValueError(f"--val-classes holds out Omniglot's training characters, and {settings.get('dataset', 'glyphs')} has a "
-                         "validation split of its own: leave it out")
-    return make_config(settings.pop('dataset', 'glyphs'), **settings)
+    dataset = settings.pop('dataset', 'glyphs')
+    if 'val_classes' in given and dataset != 'omniglot':  # what was given: a stored run's passes
+        raise ValueError(f"--val-classes holds out Omniglot's training characters, and {dataset} has a validation split of its own: leave it out")
+    return make_config(dataset, **settings)
 
 # %% ../nbs/04_training.ipynb #46ba09d0
 @patch

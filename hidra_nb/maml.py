@@ -7,11 +7,11 @@ __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', '
            'random_image_tasks', 'logits', 'support_loss', 'frozen', 'sgd_step', 'inner_steps_for', 'adapt',
            'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward', 'check_rate',
            'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
-           'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step', 'task_meta_grad', 'compile_for',
-           'compiled_task_meta_grad', 'CompilerUnavailable', 'compiled_calls', 'map_on_threads',
-           'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
-           'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
-           'compiled_recompute_meta_backward', 'peak_allocated_mb']
+           'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step',
+           'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'compiled_calls',
+           'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step',
+           'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward',
+           'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'peak_allocated_mb']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -257,15 +257,24 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
 
 # %% ../nbs/01_maml.ipynb #d7735abb
 class NonFiniteLoss(FloatingPointError):
-    "The mean query loss of a meta-batch was not finite: the optimiser's step was not taken."
+    "The mean query loss of a meta-batch, or its meta-gradient, was not finite: the optimiser's step was not taken."
 
 # %% ../nbs/01_maml.ipynb #4eaafc64
+def check_finite_gradients(params):
+    "Fail with `NonFiniteLoss` where a gradient of `params` holds NaN or inf, which a finite loss can still give."
+    grads = [p.grad.flatten() for p in params if p.grad is not None]
+    if grads and not torch.cat(grads).isfinite().all(): raise NonFiniteLoss(
+        "the meta-gradient holds NaN or inf, though the mean query loss is finite: the step was not taken, so the model is as "
+        "it was. Lower the inner or the outer learning rate")
+
 def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbers
-    "Take the optimiser's step unless the meta-batch's mean query loss in `out` is NaN or infinite, which would spoil every weight."
+    "Take the optimiser's step unless the meta-batch's mean query loss in `out`, or a gradient, is NaN or infinite, which would spoil every weight."
     out = {k: float(v) for k, v in out.items()}
     if not math.isfinite(out['loss']): raise NonFiniteLoss(
         f"the mean query loss became {out['loss']}: the step was not taken, so the model is as it was. Lower the inner or the "
         "outer learning rate, or look for NaN or inf in the inputs")
+    # a wrapper that averages the gradients over processes first (`AllReduceGrads`, training chapter) checks the averages
+    if isinstance(opt, torch.optim.Optimizer): check_finite_gradients(p for g in opt.param_groups for p in g['params'])
     opt.step()
     return out
 

@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4, check_whole_number
-from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_rate, checked_side_by_side, maml_backward, step_if_finite
+from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, hidra_backward, adapted_accuracy, same_c_groups
 from .data import load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
@@ -272,12 +272,15 @@ class AllReduceGrads:
         "The optimiser's `zero_grad`."
         self.opt.zero_grad(set_to_none)
     def step(self):
-        "Average the gradients over the processes (a parameter without one counts as zero), then take the optimiser's step."
-        params = [p for g in self.opt.param_groups for p in g['params']]
-        flat = torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params])
+        "Average the gradients over the processes, check them (`check_finite_gradients`), then take the optimiser's step."
+        params = [p for g in self.opt.param_groups for p in g['params'] if p.requires_grad]
+        # a parameter without a gradient counts as zero; one that has none in any process keeps none, as in one process
+        held = torch.tensor([float(p.grad is not None) for p in params], dtype=params[0].dtype, device=params[0].device)
+        flat = torch.cat([*((p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params), held])
         all_reduce_kept(flat)
-        flat /= dist.get_world_size()
-        for p, g in zip(params, flat.split([p.numel() for p in params])): p.grad = g.view_as(p)
+        grads, held = flat[:-len(params)] / dist.get_world_size(), flat[-len(params):].tolist()
+        for p, g, n in zip(params, grads.split([p.numel() for p in params]), held): p.grad = g.view_as(p) if n else None
+        check_finite_gradients(params)  # on the averages, the same in every process: if one is not finite, all stop
         self.opt.step()
     def state_dict(self):
         "The optimiser's state: the same in every process, and the same as without torchrun."
@@ -313,6 +316,7 @@ class Run:
         # made now, so that an N the validation split cannot serve stops the run before it starts, not at its first validation
         self.val_sampler = self.validation_tasks() if cfg.val_every and self.val_data is not None else None
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
+        self._half_stepped = False  # an optimiser's step cut short, which leaves the weights part-way (`step`)
 
     def data_split(self, name:str)->FewShotDataset:
         "One split of the run's data set, as its configuration draws it (`load_split`)."
@@ -352,17 +356,29 @@ class Run:
 # %% ../nbs/04_training.ipynb #14bfb8dc
 @patch
 def step(self:Run)->dict:
-    "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`."
-    batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
-    if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
-    if self.driver is None: self.driver = self.choose_driver(batch)
-    out = self.meta_gradient(batch)
-    # under torchrun every process checks, and reports, the mean over all of them: if one loss is not finite, all stop
-    if self.world > 1: out = mean_over_processes(out)
-    try: out = step_if_finite(self.opt, out)
-    except NonFiniteLoss as e: raise NonFiniteLoss(
-        f"at iteration {self.iteration + 1}, {e}. The run stopped, and its folder keeps its last checkpoint, if it had one. "
-        "Resumed, it would take the same steps again: start a new run (another --out) with a lower --outer-lr or --inner-lr") from None
+    "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`. One that fails leaves the run as it was."
+    if self._half_stepped: raise RuntimeError(
+        f"this run was stopped inside the optimiser's step of iteration {self.iteration + 1}, which left its weights part-way: "
+        "open the run folder again (`open_run`, or the same command) to go on from its last checkpoint")
+    drawn = self.sampler.step  # a step that fails draws the same meta-batch again when it is tried again
+    try:
+        batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
+        if self.world > 1: batch = shard(batch, self.rank, self.world)  # every process draws the whole batch and keeps its share
+        if self.driver is None: self.driver = self.choose_driver(batch)
+        out = self.meta_gradient(batch)
+        # under torchrun every process checks, and reports, the mean over all of them: if one loss is not finite, all stop
+        if self.world > 1: out = mean_over_processes(out)
+        self._half_stepped = True  # until the optimiser's step is through
+        out = step_if_finite(self.opt, out)
+        self._half_stepped = False
+    except NonFiniteLoss as e:  # raised before the optimiser's step: nothing changed
+        self.sampler.step, self._half_stepped = drawn, False
+        raise NonFiniteLoss(
+            f"at iteration {self.iteration + 1}, {e}. The run stopped, and its folder keeps its last checkpoint, if it had one. "
+            "Resumed, it would take the same steps again: start a new run (another --out) with a lower --outer-lr or --inner-lr") from None
+    except BaseException:  # an error, or a second Ctrl-C
+        if not self._half_stepped: self.sampler.step = drawn
+        raise
     self.iteration += 1
     return out
 
@@ -440,7 +456,7 @@ def load_state_dict(self:Run, sd:dict):
     cuda = sd['rng'].get('cuda')
     if isinstance(cuda, list): cuda = cuda[0] if cuda else None  # written before 2026-12-05: every GPU's, the first the run's
     if cuda is not None and self.device.type == 'cuda': torch.cuda.set_rng_state(cuda, self.device)
-    self.iteration = sd['iteration']
+    self.iteration, self._half_stepped = sd['iteration'], False
     saved = sd.get('driver') or {}  # the same choice among the same drivers on the same kind of machine: the very same steps
     if (saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device))
         and saved.get('ran_on') == what_runs_here(self.device)): self.driver = saved['chosen']

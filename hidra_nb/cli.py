@@ -7,7 +7,7 @@ __all__ = ['EVAL_WAYS', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'com
            'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, sys, time
+import argparse, os, sys, time
 from dataclasses import fields
 from fastcore.docments import docments
 from pathlib import Path
@@ -18,9 +18,10 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_made, checkpoint_of, check_ways_for, compare, eval_settings, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_eval_settings, check_made, checkpoint_of, check_ways_for, compare, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import parse_ways
+from . import __version__
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
 class _Parser(argparse.ArgumentParser):
@@ -59,6 +60,7 @@ def _add_test_args(p):
 def make_parser()->argparse.ArgumentParser:
     "The `hidra_nb` command line."
     parser = _Parser(prog='hidra_nb', description="HIDRA and MAML: meta-learned initialisations for any number of classes.")
+    parser.add_argument('--version', action='version', version=f"hidra_nb {__version__}")
     sub = parser.add_subparsers(dest='command', required=True, parser_class=_Parser)
     _add_train_args(sub.add_parser('train', help="meta-train HIDRA or MAML into a run folder (resumes)", description="Meta-train HIDRA or MAML; resumes a run folder that holds a checkpoint."))
     p = sub.add_parser('eval', help="evaluate a run's initialisation on new tasks for every N", description="Evaluate a run folder's initialisation: accuracy after 0..S inner steps on new test tasks for every N, with 95% intervals.")
@@ -116,6 +118,7 @@ def eval_run(args):
     ways = parse_ways(args.ways or eval_ways_of(cfg))
     check_ways_for(model, ways)
     given = _eval_settings_given(args, cfg)
+    check_eval_settings(args.tasks, **given)  # a value no evaluation takes is named as such, not as a clash with the file
     made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     held = read_results(path) if path.exists() else {}
@@ -127,8 +130,10 @@ def eval_run(args):
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, **given, seed=args.seed,
                              progress=not args.quiet)
-    except MadeOtherwise as e: raise ValueError(f"{e}{', the checkpoint trained further or replaced' if e.setting == 'weights' else ''}: "
-                                                "give this one another --name, or move that file away") from None
+    except MadeOtherwise as e:
+        same = (', the checkpoint trained further or replaced' if e.setting == 'weights' else
+                f": give --{e.setting.replace('_', '-')} {e.there} to go on with it, or to show it again")
+        raise ValueError(f"{e}{same}; give this one another --name, or move that file away") from None
     except KeyboardInterrupt:
         saved = {r['N'] for r in read_results(path).get(name, [])} & set(ways) if path.exists() else set()  # the file, as the stop left it
         raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
@@ -159,13 +164,13 @@ def compare_runs(args):
 def report(results:dict, # initialisation name -> rows
            path:Path, # the CSV file to write; the picture goes beside it, with .png
            plot_steps:list):
-    "Print each initialisation's table, write them all to `path` and accuracy against N to its .png, each whole or not at all."
+    "Write every initialisation's rows to `path` and accuracy against N to its .png, each whole or not at all; then print the tables."
     if Path(path).is_dir(): raise ValueError(f"{path} is a folder: report takes the CSV file to write (before 2026-12-05, the folder; add / 'eval.csv')")
-    for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
     write_results(results, path)
     fig, axs = plt.subplots(1, len(plot_steps), figsize=(5 * len(plot_steps), 3.2), squeeze=False)
     for ax, s in zip(axs[0], plot_steps): plot_accuracy_vs_n(results, s, ax=ax)
     plt.tight_layout(); save_figure(fig, path.with_suffix('.png')); plt.close(fig)
+    for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
     print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f
@@ -199,6 +204,9 @@ def main(argv:list=None): # the arguments; default: the command line's
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try: dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
+    except BrokenPipeError:  # the reader of the output went away (`| head`): the files are written before the tables are printed
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's last flush, at exit, fails no more
+        sys.exit(1)
     except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
         sys.exit(f"hidra_nb {args.command}: error: {e}")
     except KeyboardInterrupt as e:  # Ctrl-C: a training or an evaluation says where it stopped and how to go on

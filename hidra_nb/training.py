@@ -7,9 +7,9 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'COMPILE_PAYS_OFF', 'CHECKPOINT_PA
            'make_config', 'make_model', 'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc',
            'keep_freed_memory', 'load_split', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
            'process_group_backend', 'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads',
-           'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'check_same_run', 'check_new_run_folder',
-           'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped',
-           'stop_requests', 'Progress']
+           'reduce_device', 'mean_over_processes', 'Run', 'SettingsClash', 'differing_settings', 'check_same_run',
+           'folder_settings', 'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder',
+           'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, os, platform, signal, sys, threading, time
@@ -84,6 +84,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
+    if cfg.mixed_ways and cfg.method == 'maml': raise ValueError(
+        "--mixed-ways mixes several N in a meta-batch, which only HIDRA can: MAML has a fixed output layer, for one N")
     if cfg.mixed_ways and len(ways) == 1:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
     cfg.ways = cfg.ways if isinstance(cfg.ways, str) else ','.join(map(str, ways))  # 5, [2, 5, 8], range(2, 5): as `parse_ways` reads them back
@@ -104,7 +106,8 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     if name == 'auto': name = 'cuda' if torch.cuda.is_available() else 'cpu'
     try: device = torch.device(name)
     except RuntimeError: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
-    if device.type != 'cuda': return device
+    if device.type not in ('cpu', 'cuda'): raise ValueError(f"device {name!r}: hidra_nb runs on a CPU or an NVIDIA GPU: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
+    if device.type == 'cpu': return device
     if not torch.cuda.is_available():
         raise ValueError(f"device {name!r}, but PyTorch sees no GPU here: use --device cpu, or 'auto' to take a GPU only where there is one")
     if world > 1:  # NCCL needs one GPU for each process
@@ -471,13 +474,17 @@ class SettingsClash(ValueError):
     def __str__(self): return (f"{self.args[0]} holds a run with other settings ({self.settings}): leave those options out (or give "
                                "the stored values) to continue it, or use another --out for a new run")
 
-def check_same_run(out:Path, asked:dict, # settings by `TrainConfig` field
-                   stored:TrainConfig):
-    "Fail with `SettingsClash` where a setting `asked` for differs from the `stored` run's, beyond what a session may change."
+def differing_settings(asked:dict, # settings by `TrainConfig` field
+                       stored:TrainConfig)->dict: # name -> (asked, stored)
+    "The settings `asked` for that differ from the `stored` run's, beyond what a session may change."
     same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
     asked = {k: v for k, v in asked.items() if k in SETTINGS and k not in PER_SESSION}  # an unknown name is `make_config`'s to name
-    clash = {k: (v, getattr(stored, k)) for k, v in asked.items() if not same(k, v, getattr(stored, k))}
-    if clash: raise SettingsClash(out, ', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items()))
+    return {k: (v, getattr(stored, k)) for k, v in asked.items() if not same(k, v, getattr(stored, k))}
+
+def check_same_run(out:Path, asked:dict, stored:TrainConfig):
+    "Fail with `SettingsClash` where a setting `asked` for differs from the `stored` run's, beyond what a session may change."
+    if clash := differing_settings(asked, stored):
+        raise SettingsClash(out, ', '.join(f'{k}: asked {a!r}, stored {b!r}' for k, (a, b) in clash.items()))
 
 RUN_FILES = ('config.json', 'metrics.jsonl', 'sessions.jsonl')  # what a run writes into its folder before its first checkpoint
 
@@ -485,6 +492,18 @@ def _is_run_config(path:Path)->bool:
     try: settings = json.loads(path.read_text())
     except (OSError, ValueError): return False
     return isinstance(settings, dict) and 'method' in settings and set(settings) <= SETTINGS
+
+def folder_settings(out:Path)->dict:
+    "The settings in `out`'s config.json, where it is a run's; else none."
+    return json.loads((out / 'config.json').read_text()) if _is_run_config(out / 'config.json') else {}
+
+def check_one_run(out:Path, stored:TrainConfig): # the checkpoint's configuration
+    "Fail where `out`'s config.json is another run's than its checkpoint's, whose history (metrics, sessions) the folder does not hold."
+    if clash := differing_settings(folder_settings(out), stored): raise ValueError(
+        f"{out} holds the config.json of one run and the checkpoint.pt of another ("
+        + ', '.join(f'{k}: {a!r} in config.json, {b!r} in the checkpoint' for k, (a, b) in clash.items())
+        + "): a checkpoint copied in from elsewhere? The folder's metrics.jsonl and sessions.jsonl are config.json's run's: "
+        "put that checkpoint in a folder of its own")
 
 def check_new_run_folder(out:Path, keep:tuple=()): # `keep`: names of the caller's own files there (an experiment's timings)
     "Fail unless `out`, holding no checkpoint, is new, or empty, or holds only what a run wrote before its first checkpoint."
@@ -515,6 +534,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         return run
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
+    check_one_run(out, stored)
     if cfg is not None:
         check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
@@ -536,11 +556,13 @@ def _write_config(out:Path, cfg:TrainConfig):
 def config_for(out:Path, # a run folder, new or holding a checkpoint
                given:dict, # the settings a user gave, by `TrainConfig` field
               )->TrainConfig:
-    "The configuration to open `out` with: the stored run's with the `given` settings over it; for a new run, the preset's."
+    "The configuration to open `out` with: the stored run's (its checkpoint's, else its config.json's) with the `given` settings over it; for a new run, the preset's."
     given = {k: v for k, v in given.items() if v is not None}  # None: not given, as in `make_config`
     ckpt_path = Path(out) / 'checkpoint.pt'
-    stored = load_checkpoint(ckpt_path)['config'] if ckpt_path.exists() else {}
-    if stored: check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
+    if ckpt_path.exists():
+        stored = load_checkpoint(ckpt_path)['config']
+        check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
+    else: stored = folder_settings(Path(out))  # stopped before its first checkpoint: started again, as asked then where not given now
     settings = {**stored, **given}
     dataset = settings.pop('dataset', 'glyphs')
     if 'val_classes' in given and dataset != 'omniglot':  # what was given: a stored run's passes
@@ -621,8 +643,8 @@ def stop_requests():
         if asked: return  # SIGTERM again: a scheduler and torchrun may each send one, and the checkpoint comes first
         asked.append(signum)
         if first_process():  # under torchrun, one process speaks for all
-            print("\nstopping after this meta-iteration, with a checkpoint (Ctrl-C again to stop at once, keeping only the last checkpoint)",
-                  file=sys.stderr)
+            why = 'Ctrl-C again to stop at once, keeping only the last checkpoint' if signum == signal.SIGINT else 'asked by SIGTERM'
+            print(f"\nstopping after this meta-iteration, with a checkpoint ({why})", file=sys.stderr)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
         yield lambda: False; return
     previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}

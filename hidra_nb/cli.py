@@ -31,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
 _HELP = docments(TrainConfig)  # the options' help is the configuration's own field comments
 _DEFAULT_SAID = dict(data_root="the data set's folder in $HIDRA_DATA, else in ../shared/data beside the project, else in $HIDRA_CACHE or ~/.cache/hidra_nb")  # where None means something
 
-def _default_text(f)->str: return 'from the preset' if f.name in PRESETS['glyphs'] else _DEFAULT_SAID.get(f.name, f.default)
+def _default_text(f)->str:
+    if f.name in PRESETS['glyphs']: return "the data set's preset: " + ', '.join(f"{d} {p[f.name]:g}" for d, p in PRESETS.items())
+    return _DEFAULT_SAID.get(f.name, f.default)
 
 def _add_train_args(p):
     for f in fields(TrainConfig):
@@ -72,10 +74,12 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help="no progress bar")
     p = sub.add_parser('compare', help="compare two runs' initialisations task by task, on the same test tasks",
                        description="RUN's query accuracy minus OTHER's on the same new test tasks, task by task, after 0..S inner steps, "
-                                   "with the 95% interval of each mean difference; printed, not saved.")
+                                   "with the 95% interval of each mean difference; saved N by N into RUN's folder, and gone on with where it stopped.")
     p.add_argument('run', help="run folder (or its checkpoint file): the initialisation whose accuracy is counted first")
     p.add_argument('other', help="run folder (or checkpoint file) to subtract; it must test on the same classes")
     _add_test_args(p)
+    p.add_argument('--name', default=None, help="the results' file in RUN's folder, NAME.csv (default compare-OTHER, OTHER's folder name); "
+                   "a comparison saves each N as it is done, goes on where it stopped when run again, and never replaces another")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
@@ -108,11 +112,33 @@ def _eval_settings_given(args, cfg:TrainConfig)->dict:
     return {k: v if getattr(args, k) is None else getattr(args, k) for k, v in eval_settings(cfg).items()}
 
 # %% ../nbs/06_cli.ipynb #d35411c2
+def _check_results_name(name:str):
+    if not name or name.startswith('.') or Path(name).name != name or Path(name).suffix.lower() in ('.csv', '.png'):
+        raise ValueError(f"--name {name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
+
+def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, quiet:bool, **kw)->list: # every row `path` holds under `name`
+    "`evaluate_into`, as `eval` and `compare` run it: checked first, the user told where it goes on, and where a stop left it."
+    held = read_results(path) if path.exists() else {}
+    if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
+    check_writable_run_folder(path.parent)  # the results go into the run folder
+    try:
+        check_made(path, name, held.get(name, []), made)  # before it says that it goes on
+        before = {r['N'] for r in held.get(name, [])} & set(ways)
+        if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
+        return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, **kw)
+    except MadeOtherwise as e:
+        same = (', the checkpoint trained further or replaced' if e.setting in ('weights', 'other_weights') else
+                f": give --{e.setting.replace('_', '-')} {e.there} to go on with it, or to show it again")
+        raise ValueError(f"{e}{same}; give this one another --name, or move that file away") from None
+    except KeyboardInterrupt:
+        saved = {r['N'] for r in read_results(path).get(name, [])} & set(ways) if path.exists() else set()  # the file, as the stop left it
+        raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
+                                if saved else "stopped before the first N was done: nothing saved") from None
+
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
     if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
-    if not args.name or args.name.startswith('.') or Path(args.name).name != args.name or Path(args.name).suffix.lower() in ('.csv', '.png'):
-        raise ValueError(f"--name {args.name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
+    _check_results_name(args.name)
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
     ways = parse_ways(args.ways or eval_ways_of(cfg))
@@ -121,32 +147,19 @@ def eval_run(args):
     check_eval_settings(args.tasks, **given)  # a value no evaluation takes is named as such, not as a clash with the file
     made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
-    held = read_results(path) if path.exists() else {}
-    if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
-    check_writable_run_folder(ckpt.parent)  # the results go into the run folder
-    try:
-        check_made(path, name, held.get(name, []), made)  # before it says that it goes on
-        before = {r['N'] for r in held.get(name, [])} & set(ways)
-        if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
-        rows = evaluate_into(path, name, made, model, test_data, ways, n_tasks=args.tasks, **given, seed=args.seed,
-                             progress=not args.quiet)
-    except MadeOtherwise as e:
-        same = (', the checkpoint trained further or replaced' if e.setting == 'weights' else
-                f": give --{e.setting.replace('_', '-')} {e.there} to go on with it, or to show it again")
-        raise ValueError(f"{e}{same}; give this one another --name, or move that file away") from None
-    except KeyboardInterrupt:
-        saved = {r['N'] for r in read_results(path).get(name, [])} & set(ways) if path.exists() else set()  # the file, as the stop left it
-        raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
-                                if saved else "stopped before the first N was done: nothing saved") from None
+    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, n_tasks=args.tasks, **given, seed=args.seed)
     # the table and the picture show every N the file holds, which may be more than this call asked for
     report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
 
 # %% ../nbs/06_cli.ipynb #4086c5a1
 def compare_runs(args):
-    "`hidra_nb compare`: RUN's accuracy minus OTHER's on the same test tasks, task by task, with 95% intervals; printed."
+    "`hidra_nb compare`: RUN's accuracy minus OTHER's on the same test tasks, task by task, with 95% intervals, saved N by N into RUN's NAME.csv; printed."
+    if world_size() > 1: raise ValueError("hidra_nb compare runs in one process: start it without torchrun")
+    ckpt, other_ckpt = checkpoint_of(args.run), checkpoint_of(args.other)
+    file_name = args.name or f"compare-{other_ckpt.parent.name}"
+    _check_results_name(file_name)
     device = pick_device(args.device)
-    (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(checkpoint_of(r), device, args.data_root)
-                                                               for r in (args.run, args.other))
+    (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
     settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
@@ -155,10 +168,14 @@ def compare_runs(args):
         + ' and '.join(f"--{k.replace('_', '-')}" for k in differ) + " to adapt both the same way")
     maml_ways = [c.ways for c in (cfg, other_cfg) if c.method == 'maml']  # a MAML run can only be compared at its own N
     if len(set(maml_ways)) > 1: raise ValueError(f"MAML runs of {' and '.join(maml_ways)} classes share no N to be compared at")
-    ways = args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg))
-    rows = compare(model, other, test_data, ways, n_tasks=args.tasks, **settings[0], seed=args.seed, progress=not args.quiet)
+    ways = parse_ways(args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg)))
+    for m in (model, other): check_ways_for(m, ways)
+    check_eval_settings(args.tasks, **settings[0])
+    made = dict(tasks=args.tasks, **settings[0], seed=args.seed, weights=weights_fingerprint(model), other_weights=weights_fingerprint(other))
+    name, path = f"{cfg.method} {cfg.ways} minus {other_cfg.method} {other_cfg.ways}", ckpt.parent / f"{file_name}.csv"
+    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, n_tasks=args.tasks, **settings[0], seed=args.seed)
     print(f"\n{cfg.method} {cfg.ways} ({args.run}) minus {other_cfg.method} {other_cfg.ways} ({args.other}): query accuracy, "
-          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}")
+          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\nwrote {path}")
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def report(results:dict, # initialisation name -> rows

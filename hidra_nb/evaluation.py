@@ -127,7 +127,7 @@ def write_results(results:dict, # initialisation name -> rows from `evaluate`
     write_csv(path, [{'init': name, **r} for name, rs in results.items() for r in rs])  # whole or not at all
 
 # %% ../nbs/05_evaluation.ipynb #fbf095bb
-WHOLE_COLUMNS, TEXT_COLUMNS = ('N', 'step', 'tasks', 'steps', 'seed', 'shots', 'queries'), ('init', 'weights')
+WHOLE_COLUMNS, TEXT_COLUMNS = ('N', 'step', 'tasks', 'steps', 'seed', 'shots', 'queries'), ('init', 'weights', 'other_weights')
 
 def _cell(column:str, text:str): # a CSV cell read back: whole numbers and text where the column says so, else a number if it is one
     if column in TEXT_COLUMNS: return text
@@ -217,7 +217,9 @@ def compare(model:nn.Module, other:nn.Module, dataset, # a `load_dataset` split,
             *, n_tasks:int=4000, steps:int=3, inner_lr:float=0.4, shots:int=5, queries:int=15,
             seed:int=0, batch_tasks:int=50, # the tasks, as in `evaluate`
             device:torch.device|str=None, # where both models are (the default); a device given must be that one
-            progress:bool=False)->list: # rows: N, step, diff, ci95, tasks
+            progress:bool=False,
+            on_n:Callable=None, # called with each N's rows as soon as they are computed (`hidra_nb compare` saves them)
+           )->list: # rows: N, step, diff, ci95, tasks
     "`model`'s query accuracy minus `other`'s on the same tasks, task by task, with the 95% interval of the paired mean."
     drawn = dict(n_tasks=n_tasks, steps=steps, inner_lr=inner_lr, shots=shots, queries=queries, batch_tasks=batch_tasks)
     ways, device, dataset = ready_to_evaluate([model, other], dataset, ways, **drawn, device=device)
@@ -226,7 +228,9 @@ def compare(model:nn.Module, other:nn.Module, dataset, # a `load_dataset` split,
         for n in ways:
             bar.set_postfix(N=n)
             a, b = (task_accuracies(m, dataset, n, **drawn, seed=seed, device=device, bar=bar) for m in (model, other))
-            rows += summary_rows(n, a - b, 'diff')
+            done = summary_rows(n, a - b, 'diff')
+            if on_n: on_n(done)
+            rows += done
     return rows
 
 # %% ../nbs/05_evaluation.ipynb #b9c8d7e2
@@ -247,14 +251,18 @@ def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `na
 def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on with
                   name:str, # the rows' name there
                   made:dict, # how they are made, kept in every row: the settings, `tasks` among them, and `weights_fingerprint`
-                  model:nn.Module, dataset, ways, **kw, # as `evaluate` takes them
+                  model:nn.Module, dataset, ways,
+                  other:nn.Module=None, # a second model: `compare`'s differences, `model`'s minus its, instead of `evaluate`'s accuracies
+                  **kw, # as `evaluate` and `compare` take them
                  )->list: # every row the file holds under `name`, by N and step
-    "`evaluate` for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
+    "`evaluate` (or `compare`) for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
     held = read_results(path) if path.exists() else {}
     rows = held.setdefault(name, [])
     check_made(path, name, rows, made)
     def save(done): rows.extend({**r, **made} for r in done); write_results(held, path)
-    if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]: evaluate(model, dataset, todo, on_n=save, **kw)
+    if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]:
+        if other is None: evaluate(model, dataset, todo, on_n=save, **kw)
+        else: compare(model, other, dataset, todo, on_n=save, **kw)
     return sorted(rows, key=lambda r: (r['N'], r['step']))
 
 # %% ../nbs/05_evaluation.ipynb #df181ae6

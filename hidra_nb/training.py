@@ -256,14 +256,16 @@ def end_distributed():
 # %% ../nbs/04_training.ipynb #09a3aec0
 def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
           rank:int, world:int):
-    "This process's share of a meta-batch: its `T/world` consecutive tasks, in the same form."
+    "This process's share of a meta-batch: every `world`-th task from task `rank` on, `T/world` in all, in the same form."
     groups = same_c_groups(batch)
     n_tasks = sum(len(g[0]) for g in groups)
     if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: make --tasks a multiple of {world}")
-    lo, hi, start, mine = rank * n_tasks // world, (rank + 1) * n_tasks // world, 0, []
+    # every world-th task, not a block of consecutive ones: a mixed batch's groups come by N, and a block would give the
+    # first process the smallest tasks and the last the largest, which the others would wait for
+    start, mine = 0, []
     for g in groups:
-        a, b = max(lo - start, 0), min(hi - start, len(g[0]))
-        if a < b: mine.append(type(g)(t[a:b] for t in g))  # a tuple stays a tuple, a list a list
+        first = (rank - start) % world  # this process's first task in the group
+        if first < len(g[0]): mine.append(type(g)(t[first::world].contiguous() for t in g))  # a tuple stays a tuple, a list a list
         start += len(g[0])
     return mine[0] if groups[0] is batch else mine  # one batch in, one batch out; a list of groups, a list
 

@@ -20,7 +20,7 @@ from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
 from .evaluation import (MadeOtherwise, check_eval_settings, check_made, checkpoint_of, check_ways_for, compare, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
-from .data import parse_ways
+from .data import parse_ways, writable
 from . import __version__
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -127,9 +127,11 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, **kw)
     except MadeOtherwise as e:
-        same = (', the checkpoint trained further or replaced' if e.setting in ('weights', 'other_weights') else
-                f": give --{e.setting.replace('_', '-')} {e.there} to go on with it, or to show it again")
-        raise ValueError(f"{e}{same}; give this one another --name, or move that file away") from None
+        weights = {'weights', 'other_weights'} & set(e.differ)
+        options = ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in weights and there is not None)
+        why = (', the checkpoint trained further or replaced' if weights else
+               f": give {options} to go on with it, or to show it again" if options else '')
+        raise ValueError(f"{e}{why}; give this one another --name, or move that file away") from None
     except KeyboardInterrupt:
         saved = {r['N'] for r in read_results(path).get(name, [])} & set(ways) if path.exists() else set()  # the file, as the stop left it
         raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
@@ -156,7 +158,8 @@ def compare_runs(args):
     "`hidra_nb compare`: RUN's accuracy minus OTHER's on the same test tasks, task by task, with 95% intervals, saved N by N into RUN's NAME.csv; printed."
     if world_size() > 1: raise ValueError("hidra_nb compare runs in one process: start it without torchrun")
     ckpt, other_ckpt = checkpoint_of(args.run), checkpoint_of(args.other)
-    file_name = args.name or f"compare-{other_ckpt.parent.name}"
+    other_name = other_ckpt.resolve().parent.name + ('' if other_ckpt.stem == 'checkpoint' else f'-{other_ckpt.stem}')  # a run folder, or a file in one
+    file_name = args.name or f"compare-{other_name}"
     _check_results_name(file_name)
     device = pick_device(args.device)
     (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
@@ -173,9 +176,11 @@ def compare_runs(args):
     check_eval_settings(args.tasks, **settings[0])
     made = dict(tasks=args.tasks, **settings[0], seed=args.seed, weights=weights_fingerprint(model), other_weights=weights_fingerprint(other))
     name, path = f"{cfg.method} {cfg.ways} minus {other_cfg.method} {other_cfg.ways}", ckpt.parent / f"{file_name}.csv"
-    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, n_tasks=args.tasks, **settings[0], seed=args.seed)
+    kw = dict(n_tasks=args.tasks, **settings[0], seed=args.seed)
+    if writable(path.parent): rows, saved = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, **kw), f"wrote {path}"
+    else: rows, saved = compare(model, other, test_data, ways, **kw, progress=not args.quiet), f"{path.parent} cannot be written: not saved"
     print(f"\n{cfg.method} {cfg.ways} ({args.run}) minus {other_cfg.method} {other_cfg.ways} ({args.other}): query accuracy, "
-          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\nwrote {path}")
+          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\n{saved}")
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def report(results:dict, # initialisation name -> rows
@@ -220,7 +225,9 @@ def main(argv:list=None): # the arguments; default: the command line's
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
-    try: dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
+    try:
+        dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not at exit (a pipe's output waits in Python's buffer)
     except BrokenPipeError:  # the reader of the output went away (`| head`): the files are written before the tables are printed
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's last flush, at exit, fails no more
         sys.exit(1)

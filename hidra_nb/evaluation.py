@@ -145,9 +145,13 @@ def read_results(path:Path)->dict: # initialisation name -> rows
 def format_table(rows:list, column:str='acc')->str: # `column`: 'acc' for `evaluate`'s rows, 'diff' for `compare`'s
     "A text table: one line per N, one column per number of inner steps, the mean +/- its 95% interval, in %."
     steps = sorted({r['step'] for r in rows})
-    cell = {(r['N'], r['step']): f"{100 * r[column]:6.2f} +/- {100 * r['ci95']:5.2f}" for r in rows}
-    lines = [f"{'N':>3}  " + '  '.join(f"{f'{s} step' + 's' * (s != 1):>16}" for s in steps)]
-    lines += [f"{n:>3}  " + '  '.join(f"{cell[n, s]:>16}" for s in steps) for n in sorted({r['N'] for r in rows})]
+    widest = lambda key: max(len(f"{100 * r[key]:.2f}") for r in rows)  # so that the columns stay in line, however wide a number
+    mean_width, ci_width = widest(column), widest('ci95')
+    cell = {(r['N'], r['step']): f"{100 * r[column]:{mean_width}.2f} +/- {100 * r['ci95']:{ci_width}.2f}" for r in rows}
+    head = {s: f'{s} step' + 's' * (s != 1) for s in steps}
+    width = max(len(text) for text in (*cell.values(), *head.values()))
+    lines = [f"{'N':>3}  " + '  '.join(f"{head[s]:>{width}}" for s in steps)]
+    lines += [f"{n:>3}  " + '  '.join(f"{cell[n, s]:>{width}}" for s in steps) for n in sorted({r['N'] for r in rows})]
     return '\n'.join(lines)
 
 # %% ../nbs/05_evaluation.ipynb #427d0512
@@ -236,17 +240,18 @@ def compare(model:nn.Module, other:nn.Module, dataset, # a `load_dataset` split,
 # %% ../nbs/05_evaluation.ipynb #b9c8d7e2
 class MadeOtherwise(ValueError):
     "A results file holds rows of that name made with other settings, or of other weights."
-    def __init__(self, msg:str, setting:str, there=None): # the first setting that differs, and its value in the file
-        super().__init__(msg); self.setting, self.there = setting, there
+    def __init__(self, msg:str, differ:dict): # setting -> (its value in the file, or None where the file has none; the value asked for)
+        super().__init__(msg); self.differ = differ
 
 def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `name`
                made:dict): # how new ones would be made
-    "Fail with `MadeOtherwise` unless every row says it was made as `made` says (compared as the file reads it back)."
+    "Fail with `MadeOtherwise`, naming every setting that differs, unless every row says it was made as `made` says (compared as the file reads it back)."
     expected = {k: _cell(k, str(v)) for k, v in made.items()}  # True reads back as 'True', 5 as 5.0 in a column of fractions
-    if differ := next(((k, r.get(k), v) for r in rows for k, v in expected.items() if r.get(k) != v), None):
-        k, there, here = differ
-        raise MadeOtherwise(f"{path} holds {name} made otherwise ({k}: {'not recorded, by an older hidra_nb' if there is None else there} "
-                            f"there, {here} here)", k, there)
+    for r in rows:
+        if differ := {k: (r.get(k), v) for k, v in expected.items() if r.get(k) != v}:
+            said = ', '.join(f"{k}: {'not recorded, by an older hidra_nb' if there is None else there} there, {here} here"
+                             for k, (there, here) in differ.items())
+            raise MadeOtherwise(f"{path} holds {name} made otherwise ({said})", differ)
 
 def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on with
                   name:str, # the rows' name there

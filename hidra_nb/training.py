@@ -360,11 +360,16 @@ class Run:
 
 # %% ../nbs/04_training.ipynb #14bfb8dc
 @patch
-def step(self:Run)->dict:
-    "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`. One that fails leaves the run as it was."
+def check_whole(self:Run):
+    "Fail where a stop inside the optimiser's step left the weights part-way: such a run neither steps nor saves."
     if self._half_stepped: raise RuntimeError(
         f"this run was stopped inside the optimiser's step of iteration {self.iteration + 1}, which left its weights part-way: "
         "open the run folder again (`open_run`, or the same command) to go on from its last checkpoint")
+
+@patch
+def step(self:Run)->dict:
+    "One meta-iteration on a fresh meta-batch; returns the query `loss` and `acc`. One that fails leaves the run as it was."
+    self.check_whole()
     drawn = self.sampler.step  # a step that fails draws the same meta-batch again when it is tried again
     try:
         batch = self.sampler.sample_mixed() if self.cfg.mixed_ways else self.sampler.sample()
@@ -564,7 +569,9 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
     if ckpt_path.exists():
         stored = load_checkpoint(ckpt_path)['config']
         check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
-    else: stored = folder_settings(Path(out))  # stopped before its first checkpoint: started again, as asked then where not given now
+    else:  # stopped before its first checkpoint: started again, as asked then where not given now, unless on other data
+        stored = folder_settings(Path(out))
+        if given.get('dataset', stored.get('dataset')) != stored.get('dataset'): stored = {}  # another data set's preset, not this one's values
     settings = {**stored, **given}
     dataset = settings.pop('dataset', 'glyphs')
     if 'val_classes' in given and dataset != 'omniglot':  # what was given: a stored run's passes
@@ -575,6 +582,7 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
 @patch
 def save(self:Run):
     "Write the checkpoint atomically into the run folder (under torchrun, the first process does)."
+    self.check_whole()  # a checkpoint of weights part-way would be resumed as if they were whole
     if self.out and self.rank == 0: save_atomic(self.state_dict(), self.out / 'checkpoint.pt')
 
 # %% ../nbs/04_training.ipynb #e27ca76f

@@ -417,6 +417,15 @@ def write_atomic(path:Path, write, # write(f): fills the open temporary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True); raise
+    _sync_folder(path.parent)
+
+def _sync_folder(folder:Path):
+    "Put a rename in `folder` on disk, so that after a power cut the new file is there, not the old; where the system allows it."
+    try: fd = os.open(folder, os.O_RDONLY)
+    except OSError: return  # a system that opens no folder (Windows): the rename stands, only not forced to disk yet
+    try: os.fsync(fd)
+    except OSError: pass  # a file system that syncs no folder
+    finally: os.close(fd)
 
 # %% ../nbs/03_data.ipynb #cd04bbaf
 def save_atomic(obj, path:Path):

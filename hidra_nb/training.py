@@ -191,7 +191,7 @@ def load_checkpoint(path:Path)->dict:
     except Exception as e:
         said = (str(e).strip().splitlines() or [''])[0].split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
         raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
-                         "another file; restore it, or train into another --out") from None
+                         "another file; restore it from a copy, or give another run folder") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
         f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): move it away, or name another run "
         "folder")

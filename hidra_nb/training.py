@@ -283,8 +283,8 @@ class AllReduceGrads:
         held = torch.tensor([float(p.grad is not None) for p in params], dtype=params[0].dtype, device=params[0].device)
         flat = torch.cat([*((p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for p in params), held])
         all_reduce_kept(flat)
-        grads, held = flat[:-len(params)] / dist.get_world_size(), flat[-len(params):].tolist()
-        for p, g, n in zip(params, grads.split([p.numel() for p in params]), held): p.grad = g.view_as(p) if n else None
+        grads, holders = flat[:-len(params)] / dist.get_world_size(), flat[-len(params):].tolist()  # holders: how many processes had one
+        for p, g, n in zip(params, grads.split([p.numel() for p in params]), holders): p.grad = g.view_as(p) if n else None
         check_finite_gradients(params)  # on the averages, the same in every process: if one is not finite, all stop
         self.opt.step()
     def state_dict(self):
@@ -495,14 +495,11 @@ def check_same_run(out:Path, asked:dict, stored:TrainConfig):
 
 RUN_FILES = ('config.json', 'metrics.jsonl', 'sessions.jsonl')  # what a run writes into its folder before its first checkpoint
 
-def _is_run_config(path:Path)->bool:
-    try: settings = json.loads(path.read_text())
-    except (OSError, ValueError): return False
-    return isinstance(settings, dict) and 'method' in settings and set(settings) <= SETTINGS
-
 def folder_settings(out:Path)->dict:
     "The settings in `out`'s config.json, where it is a run's; else none."
-    return json.loads((out / 'config.json').read_text()) if _is_run_config(out / 'config.json') else {}
+    try: settings = json.loads((out / 'config.json').read_text())
+    except (OSError, ValueError): return {}
+    return settings if isinstance(settings, dict) and 'method' in settings and set(settings) <= SETTINGS else {}
 
 def check_one_run(out:Path, stored:TrainConfig): # the checkpoint's configuration
     "Fail where `out`'s config.json is another run's than its checkpoint's, whose history (metrics, sessions) the folder does not hold."
@@ -518,7 +515,7 @@ def check_new_run_folder(out:Path, keep:tuple=()): # `keep`: names of the caller
     ours = (*RUN_FILES, *keep)
     # .tmp: write_atomic's; a hidden name: what the system leaves in a folder (.DS_Store, .ipynb_checkpoints, .nfs...)
     theirs = sorted(p.name for p in out.iterdir() if p.name not in ours and not p.name.endswith('.tmp') and not p.name.startswith('.'))
-    if (out / 'config.json').exists() and not _is_run_config(out / 'config.json'): theirs = ['config.json', *theirs]
+    if (out / 'config.json').exists() and not folder_settings(out): theirs = ['config.json', *theirs]
     if theirs: raise FileExistsError(
         f"{out} holds no checkpoint but files no run wrote ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}), which a "
         "new run would replace or mix with: give another run folder (--out), a new or empty one")

@@ -131,8 +131,11 @@ class Conv4(nn.Sequential):
 
     def forward(self, x:torch.Tensor)->torch.Tensor:
         n_blocks = len(self) - 1
-        if x.dim() != 4: raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: "
-                                          "give a single image a batch dimension, x[None]")
+        if x.dim() != 4:
+            c = self[0][0].in_channels
+            fix = ("give a single image a batch dimension, x[None]" if x.dim() == 3 and x.shape[0] == c else
+                   "give one-channel images their channel dimension, x[:, None]" if x.dim() == 3 and c == 1 else f"give them as (B, {c}, H, W)")
+            raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: {fix}")
         if min(x.shape[-2:]) < 2 ** n_blocks: raise ValueError(
             f"images of {tuple(x.shape[-2:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
             f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")
@@ -141,5 +144,7 @@ class Conv4(nn.Sequential):
     def n_features(self, image_size:tuple, # (channels, H, W) of one image
                   )->int: # F, the length of the feature vector
         "Length of the feature vector for images of `image_size`, found by running one blank image through."
+        if len(image_size) != 3: raise ValueError(f"n_features takes one image's (channels, H, W), got {tuple(image_size)}: "
+                                                  f"e.g. ({self[0][0].in_channels}, 28, 28)")
         p = next(self.parameters())
         with torch.no_grad(): return self(torch.zeros(1, *image_size, dtype=p.dtype, device=p.device)).shape[1]

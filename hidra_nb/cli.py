@@ -78,7 +78,8 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('run', help="run folder (or its checkpoint file): the initialisation whose accuracy is counted first")
     p.add_argument('other', help="run folder (or checkpoint file) to subtract; it must test on the same classes")
     _add_test_args(p)
-    p.add_argument('--name', default=None, help="the results' file in RUN's folder, NAME.csv (default compare-OTHER, OTHER's folder name); "
+    p.add_argument('--name', default=None, help="the results' file in RUN's folder, NAME.csv (default compare-OTHER: OTHER's folder name, "
+                   "and a checkpoint file's name other than checkpoint.pt, as in compare-maml-first); "
                    "a comparison saves each N as it is done, goes on where it stopped when run again, and never replaces another")
     p.add_argument('--quiet', action='store_true', help="no progress bar")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")

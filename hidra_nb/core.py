@@ -30,12 +30,15 @@ class Hidra(nn.Module):
                )->torch.Tensor: # logits (B, C)
         "Logits with the master replicated `n_classes` times; with `None`, the head rows held in `master` as they are."
         w, b = self.master.weight, self.master.bias
-        if n_classes is not None: w, b = w.expand(n_classes, -1), b.expand(n_classes)  # (1, F) -> (C, F)
+        if n_classes is not None:
+            check_whole_number('n_classes', n_classes)  # expand would read -1 as "keep the size": one row, not an error
+            w, b = w.expand(n_classes, -1), b.expand(n_classes)  # (1, F) -> (C, F)
         return F.linear(self.backbone(x), w, b)
 
 # %% ../nbs/02_core.ipynb #1648eb98
 def replicate_master(model:Hidra, n_classes:int)->dict:
     "Eq. 3.6: a C-class task's starting parameters, the master tied into `n_classes` identical head rows."
+    check_whole_number('n_classes', n_classes)
     params = dict(model.named_parameters())
     params['master.weight'] = params['master.weight'].expand(n_classes, -1)  # (1, F) -> (C, F)
     params['master.bias'] = params['master.bias'].expand(n_classes)  # (1,) -> (C,)
@@ -150,13 +153,16 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
 @patch
 def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task's support images
           y_support:torch.Tensor, # (C*K,) labels in [0, C)
-          *, inner_lr:float, inner_steps:int)->dict: # the adapted parameters, detached from the model
+          *, inner_lr:float, inner_steps:int)->dict: # the adapted parameters, a copy: training the model on leaves them as they are
     "Fine-tune a copy of the initialisation to one task of any number of classes (Algorithm 1's inner loop)."
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)
     if y_support.dim() != 1: raise ValueError(f"adapt takes one task: y_support must be (examples,), got shape {tuple(y_support.shape)}; "
                                               "for a meta-batch, adapt to each task in turn")
-    n_classes = check_batch((x_support[None], y_support[None], x_support[None], y_support[None]))
-    start = {k: v.detach() for k, v in replicate_master(self, n_classes).items()}
+    task = (x_support[None], y_support[None], x_support[None], y_support[None])
+    n_classes = check_batch(task)
+    check_model(self, task, learns=False)
+    # copied, not only detached: the backbone's tensors would otherwise be the model's own, which a later training step changes
+    start = {k: v.detach().clone() for k, v in replicate_master(self, n_classes).items()}
     with torch.no_grad():  # torch.func.grad still differentiates inside; nothing is kept for a meta-gradient
         return maml.adapt(self, start, x_support, y_support, inner_lr=inner_lr, inner_steps=inner_steps, first_order=True,
                           first_step=hidra_first_step)  # MAML's inner loop (Eq. 2.1), from the tied rows
@@ -166,6 +172,7 @@ def adapt(self:Hidra, x_support:torch.Tensor, # (C*K, channels, H, W), one task'
 def predict(self:Hidra, params:dict, # from `Hidra.adapt`
             x:torch.Tensor)->torch.Tensor: # logits (B, C)
     "Logits of the adapted model for `x`."
+    check_model(self, (x,), learns=False)
     with torch.no_grad(): return logits(self, params, x)
 
 # %% ../nbs/02_core.ipynb #67159b59

@@ -15,6 +15,7 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
+from collections import Counter
 from pathlib import Path
 import numpy as np
 import torch
@@ -33,6 +34,14 @@ class FewShotDataset:
         if images.dtype != torch.uint8 or images.dim() != 5:
             raise ValueError(f"images must be uint8 (classes, n, channels, H, W), got {images.dtype} {tuple(images.shape)}")
         if len(classes) != len(images): raise ValueError(f"{len(classes)} class names for {len(images)} classes: give one name for each class, in the order of `images`")
+        # a name twice would be one class under two labels of a task, which no model can tell apart
+        if repeated := [c for c, k in Counter(classes).items() if k > 1]:
+            raise ValueError(f"class names must differ, but {repeated[0]!r} names more than one class: give each class a name of its own")
+        channels = images.shape[2]
+        for name, per_channel in (('mean', mean), ('std', std)):
+            if len(per_channel) not in (1, channels): raise ValueError(
+                f"{name} has {len(per_channel)} values for images of {channels} channel(s): give one value a channel, or one for all")
+        if not all(math.isfinite(s) and s > 0 for s in std): raise ValueError(f"std must be positive numbers, got {tuple(std)}: it divides")
         self.images, self.classes, self.mean, self.std, self.source = images, list(classes), tuple(mean), tuple(std), {}
         digest = hashlib.sha1(json.dumps(self.classes).encode()).hexdigest()[:16]
         self.info = dict(info, n_classes=len(images), n_per_class=images.shape[1], image_shape=list(images.shape[2:]),
@@ -70,7 +79,10 @@ def with_images(self:FewShotDataset, images:torch.Tensor, classes:list, **info)-
 def subset(self:FewShotDataset, idx, # class indices, in the order wanted
            **info)->FewShotDataset:
     "The dataset restricted to the classes `idx`; keyword arguments change entries of its `info`."
-    idx = torch.as_tensor(idx, dtype=torch.long)
+    idx = torch.as_tensor(idx)
+    if idx.dtype == torch.bool: raise ValueError("subset takes class indices, not a mask of True and False: give mask.nonzero().flatten()")
+    idx = idx.long()
+    if len(idx.unique()) != len(idx): raise ValueError(f"subset's indices repeat a class: each class may come once, got {idx.tolist()}")
     return self.with_images(self.images[idx], [self.classes[i] for i in idx.tolist()], **info)
 
 # %% ../nbs/03_data.ipynb #ec439317
@@ -203,7 +215,8 @@ def load_glyphs(split:str='train', # 'train', 'val' or 'test'
                 n_per_class:int=20, size:int=28)->FewShotDataset:
     "The built-in synthetic dataset: random pen-stroke characters, drawn on the CPU in seconds."
     if split not in GLYPH_SPLITS: raise ValueError(f"unknown split {split!r} for glyphs: choose from {list(GLYPH_SPLITS)}")
-    n = n_classes or GLYPH_SPLITS[split]  # the strokes are drawn for all n at once: glyph i depends on (split, seed, n)
+    n = GLYPH_SPLITS[split] if n_classes is None else n_classes  # the strokes are drawn for all n at once: glyph i depends on (split, seed, n)
+    check_whole_number('n_classes', n)
     images = make_glyphs(n, n_per_class, derive_seed('glyphs', split, seed), size)
     return FewShotDataset(images, [f'glyph-{split}-seed{seed}-{i}of{n}' for i in range(n)], dict(dataset='glyphs', split=split, split_seed=seed))
 
@@ -268,12 +281,13 @@ class TaskSampler(torch.utils.data.Dataset):
 def check_ways(self:TaskSampler, n:int):
     "Fail clearly when `n`-way tasks with this sampler's shots and queries cannot be drawn from its dataset."
     ds, need = self.ds, self.shots + self.queries
+    called = ' '.join(str(ds.info[k]) for k in ('dataset', 'split') if ds.info.get(k) is not None) or 'the dataset'  # "omniglot test"
     if n > ds.n_classes:
         most = f"ask for {ds.n_classes}-way tasks at most" if ds.n_classes >= 2 else "too few for any task, which needs 2"
-        raise ValueError(f"{n}-way tasks need {n} classes, but {ds.info.get('dataset', 'the dataset')} {ds.info.get('split')} has only {ds.n_classes}: {most}")
+        raise ValueError(f"{n}-way tasks need {n} classes, but {called} has only {ds.n_classes}: {most}")
     if need > ds.n_per_class:
         raise ValueError(f"shots + queries = {self.shots} + {self.queries} = {need} images a class, but each class of "
-                         f"{ds.info.get('dataset', 'the dataset')} has only {ds.n_per_class}: support and query never share an image, so ask for fewer shots or queries")
+                         f"{called} has only {ds.n_per_class}: support and query never share an image, so ask for fewer shots or queries")
 
 # %% ../nbs/03_data.ipynb #ea527a4c
 @patch
@@ -286,7 +300,8 @@ def indices(self:TaskSampler, i, # batch number (or any key: a mixed batch's gro
         n, *more = parse_ways(ways)
         if more: raise ValueError(f"ways={ways!r} overrides N for one batch: give one number")
         self.check_ways(n)
-    tasks = tasks or self.tasks
+    tasks = self.tasks if tasks is None else tasks
+    check_whole_number('tasks', tasks)  # 0 is no batch, not the default one
     classes = torch.rand(tasks, self.ds.n_classes, generator=g).topk(n, dim=1).indices  # (T, C), distinct
     images = torch.rand(tasks, n, self.ds.n_per_class, generator=g).argsort(-1)[..., :self.shots + self.queries]  # (T, C, K+Q)
     return classes, images

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .backbone import check_whole_number
-from .maml import accuracy_by_step, check_rate
+from .maml import accuracy_by_step, check_model, check_rate
 from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, write_atomic, write_csv, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model
@@ -49,10 +49,14 @@ def output_layer(model:nn.Module)->nn.Linear:
     return linears[-1]
 
 # %% ../nbs/05_evaluation.ipynb #710f4a56
-def check_ways_for(model:nn.Module, ways:list):
+def check_ways_for(model:nn.Module, ways:list,
+                   x:torch.Tensor=None): # a few inputs: the width is then the model's output's, whatever its last layer
     "A MAML classifier can be evaluated only at the N of its output layer."
     if isinstance(model, Hidra): return
-    n_out = output_layer(model).out_features
+    if x is None: n_out = output_layer(model).out_features
+    else:
+        check_model(model, (x,), learns=False)  # its dtype and norm layers, before it runs here
+        with torch.no_grad(): n_out = model(x).shape[-1]
     if any(n != n_out for n in ways):
         raise ValueError(f"this MAML initialisation was trained for N={n_out} and can only be evaluated at N={n_out} "
                          f"(asked for {','.join(map(str, ways))}): use --ways {n_out}")
@@ -67,8 +71,8 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
                       batch_tasks:int, device)->tuple: # (the N, the device, the split on it)
     "What `evaluate` and `compare` check before the first task, so that a bad setting stops them at once, not after hours."
     ways = parse_ways(ways)
-    for m in models: check_ways_for(m, ways)
     check_eval_settings(n_tasks, steps, inner_lr, shots, queries)  # before the bar opens
+    check_whole_number('batch_tasks', batch_tasks)
     device = model_device(models[0], device)
     for m in models[1:]:  # every model on one device: the tasks are drawn there
         if (there := model_device(m)) != device: raise ValueError(
@@ -76,6 +80,7 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
     probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device).sample()
+    for m in models: check_ways_for(m, ways, probe[0][0, :2])  # a MAML classifier's N, from what it outputs
     for m in models: initial_params(m, probe)  # and each model's own checks (its dtype, a norm layer's running statistics)
     return ways, device, dataset
 
@@ -137,8 +142,15 @@ def _cell(column:str, text:str): # a CSV cell read back: whole numbers and text 
 def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`, numbers as numbers."
     results = {}
-    with open(path) as f:
-        for r in csv.DictReader(f): results.setdefault(r.pop('init'), []).append({k: _cell(k, v) for k, v in r.items()})
+    with open(path, newline='') as f:
+        reader = csv.DictReader(f)
+        if not {'init', 'N', 'step'} <= set(reader.fieldnames or ()): raise ValueError(
+            f"{path} is not a results file of hidra_nb (it has no init, N and step columns): write into another file, or move it away")
+        for r in reader:
+            row = None if None in r or None in r.values() else {k: _cell(k, v) for k, v in r.items() if k != 'init'}  # None: cells missing or extra
+            if row is None or not all(isinstance(row[k], int) for k in ('N', 'step')): raise ValueError(
+                f"{path}, line {reader.line_num}, is not a row hidra_nb wrote (cut short, or changed): restore the file, or move it away")
+            results.setdefault(r['init'], []).append(row)
     return results
 
 # %% ../nbs/05_evaluation.ipynb #b7cdf0f5
@@ -276,7 +288,8 @@ def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:
     model = copy.deepcopy(model)
     head = output_layer(model)
     with torch.no_grad():
-        head.weight.copy_(head.weight[k].expand_as(head.weight)); head.bias.fill_(head.bias[k].item())
+        head.weight.copy_(head.weight[k].expand_as(head.weight))
+        if head.bias is not None: head.bias.fill_(head.bias[k].item())
     return model
 
 # %% ../nbs/05_evaluation.ipynb #86b22483

@@ -163,6 +163,9 @@ def check_rate(name:str, v, positive:bool=False):
 # %% ../nbs/01_maml.ipynb #d96dbb74
 def check_batch(batch)->int: # C, the number of classes of every task
     "Validate a meta-batch `(x_support, y_support, x_query, y_query)` and return its number of classes."
+    if isinstance(batch, (tuple, list)) and batch and all(isinstance(group, (tuple, list)) for group in batch):
+        _fail(f"this is a list of {len(batch)} meta-batches (a meta-batch of mixed N, one group for each N), which only HIDRA's "
+              "step takes (`hidra_step`): a MAML classifier has one N; give one (x_support, y_support, x_query, y_query)")
     if not isinstance(batch, (tuple, list)) or len(batch) != 4:
         _fail("a meta-batch is a tuple (x_support, y_support, x_query, y_query)")
     xs, ys, xq, yq = batch
@@ -170,7 +173,8 @@ def check_batch(batch)->int: # C, the number of classes of every task
         if not isinstance(t, torch.Tensor): _fail(f"{name} must be a torch tensor, got {type(t).__name__}: convert it, e.g. torch.as_tensor")
     for name, y in (('y_support', ys), ('y_query', yq)):
         if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
-        if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}")
+        if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}"
+                               + ("; a DataLoader over meta-batches needs batch_size=None" if y.dim() == 3 and len(y) == 1 else ""))
     for name, x, y in (('support', xs, ys), ('query', xq, yq)):
         if not x.is_floating_point():
             _fail(f"x_{name} must hold float inputs, got {x.dtype}: convert (and normalise) them first, e.g. FewShotDataset.normalise")
@@ -250,6 +254,8 @@ def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
     check_model(model, batch, learns=False)  # before the model runs here; evaluation goes through this check too
     with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
+    if n_out == 1 != n_classes: _fail(f"the model has one output, and the tasks have {n_classes} classes: a `Hidra` model (one master neuron) "
+                                     "trains with `hidra_step`, which copies the neuron for each class; a MAML classifier needs one output a class")
     if n_out != n_classes:
         _fail(f"the model has {n_out} outputs but the tasks have {n_classes} classes: a MAML initialisation "
               f"serves only the N it was trained for: sample tasks of {n_out} classes, or train a HIDRA model (`Hidra`, "

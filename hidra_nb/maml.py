@@ -163,7 +163,8 @@ def check_rate(name:str, v, positive:bool=False):
 # %% ../nbs/01_maml.ipynb #d96dbb74
 def check_batch(batch)->int: # C, the number of classes of every task
     "Validate a meta-batch `(x_support, y_support, x_query, y_query)` and return its number of classes."
-    if isinstance(batch, (tuple, list)) and batch and all(isinstance(group, (tuple, list)) for group in batch):
+    if isinstance(batch, (tuple, list)) and batch and all(isinstance(group, (tuple, list)) and len(group) == 4
+                                                          and isinstance(group[0], torch.Tensor) for group in batch):
         _fail(f"this is a list of {len(batch)} meta-batches (a meta-batch of mixed N, one group for each N), which only HIDRA's "
               "step takes (`hidra_step`): a MAML classifier has one N; give one (x_support, y_support, x_query, y_query)")
     if not isinstance(batch, (tuple, list)) or len(batch) != 4:

@@ -6,22 +6,27 @@
 `show_doc` writes a function's signature, its docstring and a "[source](.../hidra_nb/X.py#LN)" link into the cell's
 output when the cell runs. GitHub and Colab show that stored output; the docs site runs the cells again. An edit to a
 docstring or a signature, or above a function (which moves its line), leaves the stored output stale until the cell
-runs again, so CI checks them all. `--fix` renders each with nbdev's `show_doc` from the library as `nbdev_export`
-left it, as running the cell would. Out of a kernel nbdev cannot find the line, so the link's line is read from the
-module itself: where `inspect` starts the definition.
+runs again, so CI checks them all. `--fix` renders each with nbdev's `show_doc` from this repository's library as
+`nbdev_export` left it, as running the cell would. Out of a kernel nbdev cannot find the line, so the link's line is
+read from the module itself: the `def` or `class` line, as nbdev links it (a decorator's line comes before it).
+A cell that calls `show_doc` otherwise than `show_doc(name)` alone is named: this script could not check it.
 """
 import argparse, ast, importlib, json, os, re, sys
 from functools import cache
 from pathlib import Path
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this repository's library, not another checkout's that the environment installed
 from IPython.core.formatters import DisplayFormatter
 from nbdev.showdoc import show_doc
+import hidra_nb
 from hidra_nb.data import write_atomic
+if Path(hidra_nb.__file__).resolve().parent != ROOT / 'hidra_nb':
+    sys.exit(f"hidra_nb imports from {Path(hidra_nb.__file__).parent}, not from {ROOT / 'hidra_nb'}: run this script with that checkout's Python")
 
-ROOT = Path(__file__).resolve().parent.parent
 CELL = re.compile(r'show_doc\((?P<name>[\w.]+)\)\s*')  # a cell that shows one function, class or method
 LINK = re.compile(r'(?P<head>\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L)(?P<line>\w+)(?P<tail>\)[^\n]*\n+### (?P<name>[\w.]+))')
 
-def first_line(node)->int: return min([node.lineno] + [d.lineno for d in node.decorator_list])  # where `inspect` starts it
+def first_line(node)->int: return node.lineno  # the `def` line, after any decorator: nbdev's link, run in a kernel
 
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -68,7 +73,12 @@ def main():
     for nb_path in sorted((ROOT / 'nbs').glob('*.ipynb')):
         nb, changed = json.loads(nb_path.read_text()), False
         for cell in nb['cells']:
-            if cell['cell_type'] != 'code' or not (m := CELL.fullmatch(''.join(cell['source']))): continue
+            if cell['cell_type'] != 'code' or 'show_doc(' not in (source := ''.join(cell['source'])): continue
+            if not (m := CELL.fullmatch(source)):
+                stale += 1
+                print(f"{nb_path.name} cell {cell.get('id')}: calls show_doc otherwise than show_doc(name) alone, which this script cannot "
+                      "check: give the call a cell of its own")
+                continue
             if cell['outputs'] == [want := shown(m['name'])]: continue
             if args.fix: cell['outputs'], changed = [want], True
             else:

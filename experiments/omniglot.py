@@ -10,9 +10,12 @@ One command runs everything at a scale and writes the results next to this file:
 Every job trains one initialisation into `experiments/runs/<scale>/<job>/` (checkpointed, so a killed run resumes
 where it stopped), evaluates it on the same test tasks as every other job (saving each N as it is done, so that a
 killed evaluation goes on where it stopped too), and writes `results/<scale>/<job>.csv` with the command, seeds, git
-commit and wall times. Jobs whose CSV exists are skipped, where it was made with the same settings: rerunning resumes.
+commit and wall times. Jobs whose CSV exists are skipped, where it was made with the same settings: rerunning resumes
+(Ctrl-C or SIGTERM, to this process or to the workers' parent, stops at a safe point). To make a file again, move
+`results/<scale>` and `runs/<scale>` aside first. At the end it rebuilds the tables and figures (`report.py`), once
+every job is done.
 """
-import argparse, csv, json, os, subprocess, sys, time
+import argparse, csv, json, os, signal, subprocess, sys, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,13 +78,16 @@ def git_commit(*scripts:str)->str:
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
 def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
-    from hidra_nb.training import make_config, open_run
+    from hidra_nb.training import SettingsClash, make_config, open_run
     cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
                       split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
                       device=args.device)
     out = HERE / 'runs' / scale_name / job.name
-    return out, fit_timed(open_run(out, cfg, keep=TIMINGS), out)
+    try: run = open_run(out, cfg, keep=TIMINGS)
+    except SettingsClash as e: sys.exit(f"{out.relative_to(HERE)} holds this job's run with other settings ({e.settings}): give the options "
+                                        f"it was started with to go on with it, or move it aside to start it anew")
+    return out, fit_timed(run, out)
 
 def timed_into(log:Path, work)->tuple: # (what `work()` returns, seconds and CPU seconds spent on it over every call)
     "`work()`, with the time it took added to what the JSON file `log` holds: a job resumed counts the time of every session."
@@ -124,7 +130,9 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.training import pick_device, what_runs_here
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
     if path.exists():  # done already, if done the same way
-        with open(path) as f: first = next(csv.DictReader(f))
+        with open(path, newline='') as f: first = next(csv.DictReader(f), None)
+        if first is None or None in first or None in first.values(): sys.exit(
+            f"{path.relative_to(HERE)} is empty, cut short or not a job's results: move it aside, and this job runs again (it resumes)")
         asked = dict(seed=args.seed, iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries,
                      first_order=scale.first_order, hidden=job.hidden, tasks=scale.eval_tasks)
         if differ := [f"{k} {first.get(k)} there, {v} here" for k, v in asked.items() if first.get(k) != str(v)]:
@@ -154,16 +162,22 @@ def assign(jobs:list, workers:int)->list: # list of job lists, balanced by estim
         i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost()
     return plan
 
+def stop_on_sigterm():
+    "SIGTERM stops this process as Ctrl-C does, so that an evaluation stops where it can go on and its time is kept."
+    def stop(*_): raise KeyboardInterrupt("asked by SIGTERM")
+    signal.signal(signal.SIGTERM, stop)  # training has its own way (after the meta-iteration), and puts this one back after it
+
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--scale', default='cpu', choices=list(SCALES))
-    p.add_argument('--only', default=None, help="comma-separated job names (default: all)")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--scale', default='cpu', choices=list(SCALES), help="how big every run is (default cpu: about 3 core-hours on 2 cores)")
+    p.add_argument('--only', default=None, help="comma-separated job names (default: all): "
+                   + ', '.join(j.name for j in jobs_for(SCALES['cpu'])) + " at the cpu scale")
     p.add_argument('--workers', type=int, default=1, help="processes sharing the jobs, one thread each (with 1, the jobs run in this process on torch's default threads)")
     p.add_argument('--worker', type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default='auto')
-    p.add_argument('--data-root', default=None)
-    p.add_argument('--report-only', action='store_true')
+    p.add_argument('--seed', type=int, default=0, help="the seed of every training run (default 0); results of another seed need results/<scale> moved aside")
+    p.add_argument('--device', default='auto', help="'auto' (a GPU where there is one), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument('--data-root', default=None, help="Omniglot's folder, where it is not found by itself (../shared/data beside the repository)")
+    p.add_argument('--report-only', action='store_true', help="only rebuild the tables and figures from the finished jobs' CSVs")
     args = p.parse_args(argv)
     scale = SCALES[args.scale]
     jobs = jobs_for(scale)
@@ -171,20 +185,45 @@ def main(argv=None):
         names = args.only.split(',')
         if unknown := set(names) - {j.name for j in jobs}: p.error(f"unknown job(s) {', '.join(sorted(unknown))}; jobs: {', '.join(j.name for j in jobs)}")
         jobs = [j for j in jobs if j.name in names]
+    if args.workers < 1: p.error(f"--workers must be 1 or more, got {args.workers}")
     if not args.report_only:
+        from hidra_nb.data import writable
+        from hidra_nb.training import pick_device
+        try: pick_device(args.device)  # before any job is skipped or started
+        except ValueError as e: p.error(str(e))
+        results = HERE / 'results' / args.scale
+        results.mkdir(parents=True, exist_ok=True)
+        if not writable(results): p.error(f"cannot write into {results}: make it writable, or run from a copy of the repository you can write")
+        stop_on_sigterm()
         if args.worker is not None:  # a worker process: its share of the jobs, one thread
             import torch; torch.set_num_threads(1)
-            for job in assign(jobs, args.workers)[args.worker]: run_job(job, scale, args.scale, args)
+            run_jobs(assign(jobs, args.workers)[args.worker], scale, args)
             return
         if args.workers > 1:
             env = {**os.environ, 'OMP_NUM_THREADS': '1'}
             procs = [subprocess.Popen([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), '--worker', str(i)], env=env)
                      for i in range(args.workers)]
-            failed = [pr.wait() for pr in procs]  # every worker, not up to the first that failed: a rerun must find none still training
-            if any(failed): sys.exit("a worker failed; rerun the same command to resume")
-        else:
-            for job in jobs: run_job(job, scale, args.scale, args)
-    import report; report.main(args.scale)
+            # SIGTERM to this process goes to the workers too, which stop at a safe point (Ctrl-C in a terminal reaches them all)
+            signal.signal(signal.SIGTERM, lambda *_: [pr.send_signal(signal.SIGTERM) for pr in procs if pr.poll() is None])
+            failed = []
+            for pr in procs:  # every worker, not up to the first that failed: a rerun must find none still training
+                while True:
+                    try: failed.append(pr.wait()); break
+                    except KeyboardInterrupt: pass  # Ctrl-C: the workers got it too, and stop; wait for them
+            if any(failed): sys.exit("a worker stopped or failed, as it says above: the same command goes on where it stopped (fix what it "
+                                     "names first, where it names a fault)")
+        else: run_jobs(jobs, scale, args)
+    import report; report.main(args.scale, strict=args.report_only)
+
+def run_jobs(jobs:list, scale:Scale, args):
+    "Each job in turn; a stop or a fault ends the process with one line that says how to go on."
+    from hidra_nb.training import TrainingStopped
+    try:
+        for job in jobs: run_job(job, scale, args.scale, args)
+    except TrainingStopped as e: sys.exit(f"omniglot.py: {e}")  # where the run stopped, saved, and how to go on
+    except KeyboardInterrupt as e:  # in an evaluation, which saved each N it finished
+        sys.exit(f"omniglot.py: stopped{f' ({e})' if str(e) else ''}: the same command goes on where it stopped")
+    except (ValueError, OSError) as e: sys.exit(f"omniglot.py: error: {e}")
 
 if __name__ == '__main__':
     sys.path.insert(0, str(HERE))

@@ -1,6 +1,10 @@
 """Tables and figures of the Omniglot experiments, from the per-job CSVs of `omniglot.py`, beside the paper's Table 2.
 
     python experiments/report.py [scale]       # scale: cpu (default), full, smoke
+    python experiments/report.py --partial     # from the jobs that are done, where some are not
+
+It rewrites table2.*, robustness.* and the figures in results/<scale>/, and only from every job's complete results:
+where a job is missing or cut short it names them and writes nothing, unless --partial.
 """
 import csv, sys
 from pathlib import Path
@@ -36,9 +40,23 @@ HIDRA_ROWS = ['hidra-2', 'hidra-5', 'hidra-8', 'hidra-10', 'hidra-5-30']
 def read_jobs(scale:str)->list:
     rows = []
     for path in sorted((HERE / 'results' / scale).glob('*.csv')):
-        with open(path) as f: found = list(csv.DictReader(f))
-        if found and 'experiment' in found[0]: rows += found  # a job's results, not one of the tables made here
+        with open(path, newline='') as f: found = list(csv.DictReader(f))
+        if found and 'experiment' in found[0]:  # a job's results, not one of the tables made here
+            rows += [r for r in found if None not in r and None not in r.values()]  # a row cut short is left out: its job counts as unfinished
     return rows
+
+def unfinished_jobs(scale:str, rows:list)->list: # names of `scale`'s jobs whose results are missing or incomplete
+    "The jobs `omniglot.py` would still run or finish at `scale`: each needs every N, setting and step of its evaluation."
+    from omniglot import EVAL_SETTINGS, SCALES, TRANSPLANT_SETTING, jobs_for
+    from hidra_nb.data import parse_ways
+    if scale not in SCALES: return []  # a folder of one's own: whatever it holds
+    have = {(r['init'], r['neuron'], lr_key(r['eval_lr']), int(r['N']), int(r['step'])) for r in rows}
+    def wanted(job):
+        evaluations = [('all', lr, steps) for lr, steps in EVAL_SETTINGS]
+        if job.transplant: evaluations += [(str(k), *TRANSPLANT_SETTING) for k in range(int(job.ways))]
+        return {(job.name, neuron, lr_key(lr), n, step) for neuron, lr, steps in evaluations
+                for n in parse_ways(job.eval_ways) for step in range(steps + 1)}
+    return [job.name for job in jobs_for(SCALES[scale]) if not wanted(job) <= have]
 
 def lr_key(x)->str: return f"{float(x):g}"
 
@@ -151,9 +169,17 @@ def robustness(rows:list, path:Path):
     plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
     return out
 
-def main(scale:str='cpu'):
+def main(scale:str='cpu', partial:bool=False, # `partial`: tables from the finished jobs, where some are not
+         strict:bool=True): # an unfinished job stops the command (else: said, and the tables left as they are)
     rows = read_jobs(scale)
     if not rows: sys.exit(f"no results in {HERE / 'results' / scale}: run experiments/omniglot.py --scale {scale} first")
+    if (unfinished := unfinished_jobs(scale, rows)) and not partial:
+        said = (f"{len(unfinished)} job(s) without complete results in results/{scale} ({', '.join(unfinished[:4])}"
+                f"{', ...' if len(unfinished) > 4 else ''}), so the tables and figures there are left as they are: finish them with "
+                f"experiments/omniglot.py --scale {scale} (it resumes), or rebuild from the finished ones with report.py {scale} --partial")
+        if strict: sys.exit(said)
+        print(said); return
+    if unfinished: print(f"--partial: {len(unfinished)} job(s) left out ({', '.join(unfinished)}); a figure that needs one keeps its older file")
     out = HERE / 'results' / scale
     t2 = table2(rows)
     if t2:
@@ -171,4 +197,7 @@ if __name__ == '__main__':
     import argparse
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('scale', nargs='?', default='cpu', help="the results folder under experiments/results (default cpu)")
-    main(p.parse_args().scale)
+    p.add_argument('--partial', action='store_true', help="rebuild from the finished jobs where some are missing or cut short")
+    args = p.parse_args()
+    sys.path.insert(0, str(HERE))  # omniglot.py, which says what every job's results hold
+    main(args.scale, args.partial)

@@ -188,6 +188,7 @@ def main(scale:str='cpu', partial:bool=False, # `partial`: tables from the finis
     if (f3 := plot_figure3(rows, out / 'figure3.png')):
         print(f"figure 3: all rows {f3['full']:.2f}%, mean of the transplanted {f3['mean_transplanted']:.2f}%, {f3['better']} of 10 above")
     if plot_figure4(scale, out / 'figure4.png'): print(f"wrote {out / 'figure4.png'}")
+    else: print(f"figure 4 needs runs/{scale}/maml-10/checkpoint.pt, which is not here (run folders are not committed): figure4.png left as it is")
     if (rb := robustness(rows, out / 'robustness.png')): write_csv(out / 'robustness.csv', rb); print(f"wrote {out / 'robustness.csv'}, robustness.png")
     jobs = {r['init']: r for r in rows}
     print(f"{len(jobs)} jobs; training {sum(float(r['train_s']) for r in jobs.values()) / 3600:.2f} h wall, "

@@ -194,7 +194,6 @@ def main(argv=None):
         results = HERE / 'results' / args.scale
         results.mkdir(parents=True, exist_ok=True)
         if not writable(results): p.error(f"cannot write into {results}: make it writable, or run from a copy of the repository you can write")
-        stop_on_sigterm()
         if args.worker is not None:  # a worker process: its share of the jobs, one thread
             import torch; torch.set_num_threads(1)
             run_jobs(assign(jobs, args.workers)[args.worker], scale, args)
@@ -218,6 +217,7 @@ def main(argv=None):
 def run_jobs(jobs:list, scale:Scale, args):
     "Each job in turn; a stop or a fault ends the process with one line that says how to go on."
     from hidra_nb.training import TrainingStopped
+    stop_on_sigterm()
     try:
         for job in jobs: run_job(job, scale, args.scale, args)
     except TrainingStopped as e: sys.exit(f"omniglot.py: {e}")  # where the run stopped, saved, and how to go on

@@ -80,8 +80,9 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
     probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device).sample()
-    for m in models: check_ways_for(m, ways, probe[0][0, :2])  # a MAML classifier's N, from what it outputs
-    for m in models: initial_params(m, probe)  # and each model's own checks (its dtype, a norm layer's running statistics)
+    for m in models:  # each model's own checks (its dtype, a norm layer's running statistics), and a MAML classifier's N
+        if isinstance(m, Hidra): initial_params(m, probe)
+        else: check_ways_for(m, ways, probe[0][0, :2])  # its width, from what it outputs, against every N asked (not the probe's alone)
     return ways, device, dataset
 
 def summary_rows(n:int, per_task:torch.Tensor, # (tasks, steps + 1)

@@ -26,8 +26,6 @@ if Path(hidra_nb.__file__).resolve().parent != ROOT / 'hidra_nb':
 CELL = re.compile(r'show_doc\((?P<name>[\w.]+)\)\s*')  # a cell that shows one function, class or method
 LINK = re.compile(r'(?P<head>\[source\]\([^)]*/blob/[^/]+/(?P<path>[\w/]+\.py)#L)(?P<line>\w+)(?P<tail>\)[^\n]*\n+### (?P<name>[\w.]+))')
 
-def first_line(node)->int: return node.lineno  # the `def` line, after any decorator: nbdev's link, run in a kernel
-
 DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 @cache
@@ -38,11 +36,12 @@ def definition_line(path:Path, qualname:str)->int: # None when the module does n
     "The line where `qualname` ('f', 'Class' or 'Class.method', the method in the class or `@patch`ed onto it) starts."
     top = top_level_defs(path)
     owner, _, name = qualname.rpartition('.')
-    if not owner: return first_line(top[name]) if name in top else None
+    # a node's lineno is its `def` line, after any decorator: where nbdev's link points, run in a kernel
+    if not owner: return top[name].lineno if name in top else None
     if owner in top and (method := next((n for n in top[owner].body if isinstance(n, DEFS) and n.name == name), None)):
-        return first_line(method)
+        return method.lineno
     patched = top.get(name)  # `@patch def name(self:Owner)`
-    if patched and patched.args.args and ast.unparse(patched.args.args[0].annotation or ast.Name('')) == owner: return first_line(patched)
+    if patched and patched.args.args and ast.unparse(patched.args.args[0].annotation or ast.Name('')) == owner: return patched.lineno
     return None
 
 @cache

@@ -4,18 +4,21 @@
 
 # %% auto #0
 __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS_OFF', 'CHECKPOINT_PARTS', 'PER_SESSION',
-           'RUN_FILES', 'TrainConfig', 'make_config', 'make_model', 'pick_device', 'driver_candidates',
-           'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'load_checkpoint',
-           'load_weights', 'world_size', 'first_process', 'process_group_backend', 'init_distributed',
-           'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes',
-           'Run', 'differing_settings', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
-           'check_new_run_folder', 'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot',
-           'TrainingStopped', 'stop_requests', 'Progress']
+           'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'make_config', 'make_model', 'pick_device',
+           'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
+           'load_checkpoint', 'load_weights', 'world_size', 'first_process', 'process_group_backend',
+           'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device',
+           'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run', 'folder_settings',
+           'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder', 'config_for',
+           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
+           'check_no_trainer']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time
+import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
+try: import fcntl
+except ImportError: fcntl = None  # Windows: no flock
 from collections import deque
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, asdict, fields, replace
 from fastcore.basics import patch
 from pathlib import Path
@@ -64,6 +67,10 @@ PRESETS = {
     'miniimagenet': dict(hidden=32, inner_lr=0.01, inner_steps=5, test_inner_steps=10, tasks=4, outer_lr=1e-3),
     'glyphs': dict(hidden=64, inner_lr=0.4, inner_steps=1, test_inner_steps=3, tasks=8, outer_lr=1e-3),
 }
+
+def holds_out_val(dataset:str)->bool:
+    "Whether `val_classes` means anything for `dataset`: Omniglot's validation characters are held out of its training ones; the others have a validation split of their own."
+    return dataset == 'omniglot'
 
 # %% ../nbs/04_training.ipynb #a6fe8fd8
 # the smallest whole value of each count that makes sense: 0 inner steps is plain transfer, 0 val_every no validation
@@ -183,7 +190,7 @@ def keep_freed_memory(max_block:int=32 << 20, # bytes; larger blocks are still m
 @lru_cache(maxsize=8)
 def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_classes:int=100):
     "`load_dataset`, remembered for the life of the process (the last eight splits); Omniglot holds out `val_classes` training characters."
-    extra = dict(n_val=val_classes) if dataset == 'omniglot' else {}
+    extra = dict(n_val=val_classes) if holds_out_val(dataset) else {}
     return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 
 # %% ../nbs/04_training.ipynb #28e131f0
@@ -337,7 +344,7 @@ class Run:
     @property
     def val_data(self)->FewShotDataset:
         "The held-out validation split, read the first time it is needed (a run that never validates never reads it); None where the run holds out none."
-        if self._val is None and not (self.cfg.dataset == 'omniglot' and self.cfg.val_classes == 0):
+        if self._val is None and not (holds_out_val(self.cfg.dataset) and self.cfg.val_classes == 0):
             val = self.data_split('val')
             # only the first process validates (`fit`): it alone copies the split to its device, once, so `validate` copies nothing
             self._val = val.to(self.device) if self.rank == 0 else val
@@ -350,7 +357,7 @@ class Run:
         try: return TaskSampler(self.val_data, cfg.ways, cfg.shots, cfg.queries, tasks=10, seed=10_000 + cfg.seed, device=self.val_data.images.device)
         except ValueError as e:
             too_few = max(parse_ways(cfg.ways)) > self.val_data.n_classes  # classes, not images a class: holding out more helps
-            more = "hold out more classes (--val-classes), or " if cfg.dataset == 'omniglot' and too_few else ""
+            more = "hold out more classes (--val-classes), or " if holds_out_val(cfg.dataset) and too_few else ""
             raise ValueError(f"the validation split cannot serve this run: {e}; or {more}train without validation (--val-every 0)") from None
 
     @property
@@ -469,7 +476,7 @@ def differing_settings(asked:dict, # settings by `TrainConfig` field
     "The settings `asked` for that differ from the `stored` run's, beyond what a session may change."
     same = lambda k, a, b: parse_ways(a) == parse_ways(b) if k == 'ways' else a == b  # '2-4' is '2,3,4'
     asked = {k: v for k, v in asked.items() if k in SETTINGS and k not in PER_SESSION  # an unknown name is `make_config`'s to name
-             and (k != 'val_classes' or stored.dataset == 'omniglot')}  # it splits Omniglot only: elsewhere it means nothing
+             and (k != 'val_classes' or holds_out_val(stored.dataset))}
     return {k: (v, getattr(stored, k)) for k, v in asked.items() if not same(k, v, getattr(stored, k))}
 
 
@@ -546,6 +553,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
         check_writable_run_folder(out)
+        check_no_trainer(out)
         _write_config(out, cfg)
         return run
     sd = load_checkpoint(ckpt_path)
@@ -555,6 +563,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
+    check_no_trainer(out)
     run = Run(stored, out)
     run.load_state_dict(sd)
     _write_config(out, stored)  # this session's iters, device, ...
@@ -583,7 +592,7 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
         if given.get('dataset', stored.get('dataset')) != stored.get('dataset'): stored = {}  # another data set's preset, not this one's values
     settings = {**stored, **given}
     dataset = settings.pop('dataset', 'glyphs')
-    if 'val_classes' in given and dataset != 'omniglot':  # what was given: a stored run's passes
+    if 'val_classes' in given and not holds_out_val(dataset):  # what was given: a stored run's passes
         raise ValueError(f"--val-classes holds out Omniglot's training characters, and {dataset} has a validation split of its own: leave it out")
     return make_config(dataset, **settings)
 
@@ -710,35 +719,90 @@ def due(self:Run, every:int)->bool:
 @patch
 def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
     "Meta-train up to `cfg.iters`, validating every `val_every` and checkpointing every `ckpt_every` iterations."
-    cfg, rows = self.cfg, []
-    metrics = self.out / 'metrics.jsonl' if self.out and self.rank == 0 else None
-    if metrics: _metrics_upto(metrics, self.iteration)
-    shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0 and self.iteration < cfg.iters)
-    validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
-    saved = self.iteration if self.out and (self.out / 'checkpoint.pt').exists() else None  # what a second Ctrl-C leaves
-    start = time.time()
-    try:
-        with stop_requests() as asked:
-            while self.iteration < cfg.iters:
-                row = {'iter': self.iteration + 1, **self.step()}
-                if metrics and not rows: self.record_session(row['iter'])
-                if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
-                rows.append({**row, 'time': round(time.time() - start, 3)})
-                if metrics:
-                    with open(metrics, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
-                stop = self.stopping(asked())
-                if stop or self.due(cfg.ckpt_every): self.save(); saved = self.iteration
-                shown.update(rows)
-                if stop and self.iteration < cfg.iters:
-                    shown.close(rows)
-                    if self.world > 1: dist.barrier()  # none leaves before the first process has saved: torchrun would stop it mid-write
-                    raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
-                        f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
-    except KeyboardInterrupt as e:  # a second Ctrl-C: say what the folder kept
-        if isinstance(e, TrainingStopped) or not self.out: raise
+    with self.training_alone():  # first: another trainer's checkpoints and metrics would mix with this one's
+        cfg, rows = self.cfg, []
+        metrics = self.out / 'metrics.jsonl' if self.out and self.rank == 0 else None
+        if metrics: _metrics_upto(metrics, self.iteration)
+        shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0 and self.iteration < cfg.iters)
+        validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
+        saved = self.iteration if self.out and (self.out / 'checkpoint.pt').exists() else None  # what a second Ctrl-C leaves
+        start = time.time()
+        try:
+            with stop_requests() as asked:
+                while self.iteration < cfg.iters:
+                    row = {'iter': self.iteration + 1, **self.step()}
+                    if metrics and not rows: self.record_session(row['iter'])
+                    if validating and self.due(cfg.val_every): row['val_acc'] = self.validate()
+                    rows.append({**row, 'time': round(time.time() - start, 3)})
+                    if metrics:
+                        with open(metrics, 'a') as f: f.write(json.dumps(rows[-1]) + '\n')
+                    stop = self.stopping(asked())
+                    if stop or self.due(cfg.ckpt_every): self.save(); saved = self.iteration
+                    shown.update(rows)
+                    if stop and self.iteration < cfg.iters:
+                        shown.close(rows)
+                        if self.world > 1: dist.barrier()  # none leaves before the first process has saved: torchrun would stop it mid-write
+                        raise TrainingStopped(f"stopped at iteration {self.iteration} of {cfg.iters}" + (
+                            f", saved in {self.out}: the same command (or `open_run(...).fit()`) goes on from there" if self.out else " (a run without a folder saves nothing)"))
+        except KeyboardInterrupt as e:  # a second Ctrl-C: say what the folder kept
+            if isinstance(e, TrainingStopped) or not self.out: raise
+            shown.close(rows)
+            kept = (f"its checkpoint of iteration {saved}: the same command goes on from there" if saved is not None
+                    else "no checkpoint yet: the same command starts the run again")
+            raise KeyboardInterrupt(f"stopped at once; {self.out} keeps {kept}") from None
         shown.close(rows)
-        kept = (f"its checkpoint of iteration {saved}: the same command goes on from there" if saved is not None
-                else "no checkpoint yet: the same command starts the run again")
-        raise KeyboardInterrupt(f"stopped at once; {self.out} keeps {kept}") from None
-    shown.close(rows)
-    return rows
+        return rows
+
+# %% ../nbs/04_training.ipynb #f1a0c7e2
+LOCK_FILE = '.training.lock'  # a hidden name: `check_new_run_folder` passes it by
+
+class RunFolderBusy(OSError):
+    "Another process is training in the run folder."
+
+@contextmanager
+def training_lock(out:Path): # a run folder
+    "Within: this process alone trains in `out`, or `RunFolderBusy` names the process that does."
+    if fcntl is None: yield; return
+    with open(Path(out) / LOCK_FILE, 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); locked = True
+        except BlockingIOError:
+            f.seek(0)
+            raise RunFolderBusy(f"{out} is being trained now, by {f.read().strip() or 'another process'}: two trainers would write over "
+                                "each other's checkpoints. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there") from None
+        except OSError as e:
+            warnings.warn(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there")
+            locked = False
+        if locked:
+            f.seek(0); f.truncate()
+            f.write(f"process {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"); f.flush()
+        try: yield
+        finally:
+            if locked: fcntl.flock(f, fcntl.LOCK_UN)  # now, not when the file closes: a process forked meanwhile shares the lock
+
+def check_no_trainer(out:Path):
+    "Fail with `RunFolderBusy` where another process trains in run folder `out` now (under torchrun, the first process asks)."
+    if first_process() and (Path(out) / LOCK_FILE).exists():  # a trainer makes it: without it, none is there
+        with training_lock(out): pass
+
+# %% ../nbs/04_training.ipynb #f1a0c7e3
+@patch
+def check_not_behind(self:Run):
+    "Fail where the run folder's checkpoint is ahead of this run: another process trained there since it was opened."
+    ckpt = self.out / 'checkpoint.pt'
+    if ckpt.exists() and (stored := load_checkpoint(ckpt)['iteration']) > self.iteration: raise ValueError(
+        f"{ckpt} is at iteration {stored}, ahead of this run's {self.iteration}: another process trained there since this run was "
+        "opened, and going on from here would write over its work. Open the folder again (`open_run`) to go on from its checkpoint")
+
+@patch
+@contextmanager
+def training_alone(self:Run):
+    "Within: `training_lock` on the run folder, held by the first process for all, and `check_not_behind`; under torchrun every process fails where either fails."
+    with ExitStack() as held:
+        failed = None
+        if self.out and self.rank == 0:
+            try: held.enter_context(training_lock(self.out)); self.check_not_behind()
+            except (RunFolderBusy, ValueError) as e: failed = e
+        if self.world > 1 and mean_over_processes(dict(failed=float(failed is not None)))['failed'] > 0 and failed is None:
+            failed = RunFolderBusy(f"{self.out} cannot be trained now: the first process says why")
+        if failed: raise failed
+        yield

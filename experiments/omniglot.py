@@ -40,6 +40,9 @@ SCALES = {
     'smoke': Scale(iters=3, tasks=2, queries=5, first_order=True, eval_tasks=4, narrow_ways=(5, 10)),  # a check that the pipeline runs
 }
 EVAL_SETTINGS = ((0.4, 3), (0.01, 3))  # (inner lr, steps); steps 1 and 3 are read off the same trajectory
+# The paper's "lr 0.01" blocks of Table 2 are models trained at 0.01 (its authors' readme trains OMNI_HIDRA_5_SMALL_lr
+# with --learning_rate 0.01, and tests as it trained): those jobs train at 0.01 and are evaluated at 0.01 only
+LOW_LR, LOW_LR_WAYS = 0.01, ('2', '5', '8', '10')  # the HIDRA rows of the paper's 0.01 blocks
 TABLE2_WAYS = '2-10'
 TRANSPLANT_SETTING = (0.4, 3)
 
@@ -53,6 +56,8 @@ class Job:
     hidden: int
     eval_ways: str
     transplant: bool = False  # Figure 3: evaluate each output neuron copied into every row
+    inner_lr: float = 0.4  # alpha during meta-training
+    eval_settings: tuple = EVAL_SETTINGS
 
     def cost(self)->float:
         "Rough relative cost (classes x filters) to balance jobs over workers."
@@ -61,6 +66,8 @@ class Job:
 
 def jobs_for(scale:Scale)->list:
     jobs = [Job(f'hidra-{w}', 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS) for w in ('2', '5', '8', '10', '5-30')]
+    jobs += [Job(f'hidra-{w}-lr{LOW_LR:g}', 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS, inner_lr=LOW_LR, eval_settings=((LOW_LR, 3),))
+             for w in LOW_LR_WAYS]
     jobs += [Job(f'maml-{n}', 'table2', 'maml', str(n), scale.hidden, str(n), transplant=(n == 10)) for n in range(2, 11)]
     nw = ','.join(map(str, scale.narrow_ways))
     jobs.append(Job(f'narrow-hidra-{scale.narrow_ways[0]}-{scale.narrow_ways[-1]}', 'robustness', 'hidra',
@@ -79,7 +86,7 @@ def git_commit(*scripts:str)->str:
 
 def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
     from hidra_nb.training import SettingsClash, make_config, open_run
-    cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks,
+    cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks, inner_lr=job.inner_lr,
                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
                       split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
                       device=args.device)
@@ -118,7 +125,7 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
         try: return evaluate_into(run_dir / 'eval-partial.csv', f'{name} lr={lr} steps={steps}', made, m, test, job.eval_ways,
                                   steps=steps, inner_lr=lr, **kw)
         except MadeOtherwise as e: sys.exit(f"{e}: delete it, and eval_seconds.json beside it, to evaluate this job again")
-    rows = [dict(neuron='all', eval_lr=lr, **r) for lr, steps in EVAL_SETTINGS for r in evaluated('all', model, lr, steps)]
+    rows = [dict(neuron='all', eval_lr=lr, **r) for lr, steps in job.eval_settings for r in evaluated('all', model, lr, steps)]
     if job.transplant:  # Figure 3: each learned output neuron copied into every row
         lr, steps = TRANSPLANT_SETTING
         rows += [dict(neuron=k, eval_lr=lr, **r) for k in range(int(job.ways))
@@ -143,7 +150,7 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
     run_dir, train_s = train(job, scale, scale_name, args)
     rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
     eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
-    meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, hidden=job.hidden,
+    meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, train_lr=job.inner_lr, hidden=job.hidden,
                 iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
                 seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
                 eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),

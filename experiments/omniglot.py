@@ -84,7 +84,7 @@ def git_commit(*scripts:str)->str:
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
-def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, seconds spent training in this call)
+def open_job_run(job:Job, scale:Scale, scale_name:str, args)->tuple: # (the Run, its folder)
     from hidra_nb.training import SettingsClash, make_config, open_run
     cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks, inner_lr=job.inner_lr,
                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
@@ -94,7 +94,7 @@ def train(job:Job, scale:Scale, scale_name:str, args)->tuple: # (run folder, sec
     try: run = open_run(out, cfg, keep=TIMINGS)
     except SettingsClash as e: sys.exit(f"{out.relative_to(HERE)} holds this job's run with other settings ({e.settings}): give the options "
                                         f"it was started with to go on with it, or move it aside to start it anew")
-    return out, fit_timed(run, out)
+    return run, out
 
 def timed_into(log:Path, work)->tuple: # (what `work()` returns, seconds and CPU seconds spent on it over every call)
     "`work()`, with the time it took added to what the JSON file `log` holds: a job resumed counts the time of every session."
@@ -134,7 +134,7 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
 
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
-    from hidra_nb.training import pick_device, what_runs_here
+    from hidra_nb.training import pick_device, training_lock, what_runs_here
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
     if path.exists():  # done already, if done the same way
         with open(path, newline='') as f: first = next(csv.DictReader(f), None)
@@ -147,8 +147,10 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
                      f"and runs/{scale_name} aside to run these settings")
         print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
     print(f"{job.name}: training", flush=True)
-    run_dir, train_s = train(job, scale, scale_name, args)
-    rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
+    run, run_dir = open_job_run(job, scale, scale_name, args)
+    with training_lock(run_dir):  # the evaluation too: another omniglot.py would evaluate the job alongside, and count both times
+        train_s = fit_timed(run, run_dir)
+        rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
     eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
     meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, train_lr=job.inner_lr, hidden=job.hidden,
                 iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,

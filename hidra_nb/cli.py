@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
-                               check_writable_run_folder)
+                               check_writable_run_folder, training_lock)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss
 from .backbone import check_whole_number
@@ -211,14 +211,15 @@ def demo(args):
     untrained = make_model(cfg, load_split('glyphs', 'train').image_shape)  # the same seed: the run's starting point
     try: run = open_run(args.out, cfg)
     except SettingsClash as e: raise ValueError(f"{args.out} holds a run that is not the demo's ({e.settings}): give the demo another --out") from e
-    held = run.iteration  # a demo run folder from before: it resumes, or is already done
-    run.fit(progress=not args.quiet)
-    print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
-    model, cfg, test_data = load_initialisation(args.out, run.device)
-    untrained.to(run.device)
-    kw = dict(n_tasks=args.tasks, **eval_settings(cfg))
-    results = {'untrained': evaluate(untrained, test_data, '2-10', **kw), 'HIDRA, trained on 2-10': evaluate(model, test_data, '2-10', **kw)}
-    report(results, Path(args.out) / 'demo.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
+    with training_lock(args.out):  # the evaluation too: another demo in this folder would write its demo.csv meanwhile
+        held = run.iteration  # a demo run folder from before: it resumes, or is already done
+        run.fit(progress=not args.quiet)
+        print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
+        model, cfg, test_data = load_initialisation(args.out, run.device)
+        untrained.to(run.device)
+        kw = dict(n_tasks=args.tasks, **eval_settings(cfg))
+        results = {'untrained': evaluate(untrained, test_data, '2-10', **kw), 'HIDRA, trained on 2-10': evaluate(model, test_data, '2-10', **kw)}
+        report(results, Path(args.out) / 'demo.csv', plot_steps=[cfg.inner_steps, cfg.test_inner_steps])  # the demo's own, remade each time
     print(f"demo finished in {time.time() - start:.0f} s")
 
 # %% ../nbs/06_cli.ipynb #41651f02

@@ -11,7 +11,7 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS
            'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run', 'folder_settings',
            'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder', 'config_for',
            'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
-           'check_no_trainer']
+           'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
@@ -335,6 +335,7 @@ class Run:
         self.val_sampler = self.validation_tasks() if cfg.val_every and self.val_data is not None else None
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
         self._half_stepped = False  # an optimiser's step cut short, which leaves the weights part-way (`step`)
+        self._checkpoint_seen = None  # the `file_stamp` of the checkpoint this run last loaded (`open_run`) or saved
 
     def data_split(self, name:str)->FewShotDataset:
         "One split of the run's data set, as its configuration draws it (`load_split`)."
@@ -545,6 +546,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
     "The run in folder `out`: resumed from its checkpoint if it has one, else a new run of `cfg`."
     out = Path(out)
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"{out} is a file, and a run needs a folder: give another --out")
+    check_no_trainer(out)  # first: under torchrun, before the processes join up to make the Run
     ckpt_path = out / 'checkpoint.pt'
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
@@ -553,9 +555,9 @@ def open_run(out:Path, cfg:TrainConfig=None,
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
         check_writable_run_folder(out)
-        check_no_trainer(out)
         _write_config(out, cfg)
         return run
+    seen = file_stamp(ckpt_path)  # before reading it: a checkpoint written meanwhile is then not taken for this one
     sd = load_checkpoint(ckpt_path)
     stored = TrainConfig(**sd['config'])
     check_one_run(out, stored)
@@ -563,9 +565,9 @@ def open_run(out:Path, cfg:TrainConfig=None,
         check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
-    check_no_trainer(out)
     run = Run(stored, out)
     run.load_state_dict(sd)
+    run._checkpoint_seen = seen
     _write_config(out, stored)  # this session's iters, device, ...
     return run
 
@@ -601,7 +603,10 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
 def save(self:Run):
     "Write the checkpoint atomically into the run folder (under torchrun, the first process does)."
     self.check_whole()  # a checkpoint of weights part-way would be resumed as if they were whole
-    if self.out and self.rank == 0: save_atomic(self.state_dict(), self.out / 'checkpoint.pt')
+    if self.out and self.rank == 0:
+        self.check_own_checkpoint()  # another writer since (a lock file deleted, a file system without locks): not over its work
+        save_atomic(self.state_dict(), path := self.out / 'checkpoint.pt')
+        self._checkpoint_seen = file_stamp(path)
 
 # %% ../nbs/04_training.ipynb #e27ca76f
 def plot_metrics(rows:list, ax=None):
@@ -755,52 +760,77 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
 
 # %% ../nbs/04_training.ipynb #f1a0c7e2
 LOCK_FILE = '.training.lock'  # a hidden name: `check_new_run_folder` passes it by
+_held = {}  # the run folders whose lock this process holds: (device, inode) -> the lock file
 
 class RunFolderBusy(OSError):
     "Another process is training in the run folder."
 
+def _folder_key(out:Path)->tuple: s = os.stat(out); return s.st_dev, s.st_ino  # the same folder, however its path is spelt
+
+def _busy(out:Path, lock)->RunFolderBusy: # `lock`: the lock file, open
+    lock.seek(0)
+    return RunFolderBusy(f"{out} is being trained now, by {lock.read().strip() or 'another process'}: two trainers would write over "
+                         "each other's checkpoints. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there")
+
 @contextmanager
 def training_lock(out:Path): # a run folder
-    "Within: this process alone trains in `out`, or `RunFolderBusy` names the process that does."
-    if fcntl is None: yield; return
+    "Within: this process alone trains in `out`, or `RunFolderBusy` names the process that does. Taken again inside, it is already held."
+    if fcntl is None or _folder_key(out) in _held: yield; return
     with open(Path(out) / LOCK_FILE, 'a+') as f:
         try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); locked = True
-        except BlockingIOError:
-            f.seek(0)
-            raise RunFolderBusy(f"{out} is being trained now, by {f.read().strip() or 'another process'}: two trainers would write over "
-                                "each other's checkpoints. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there") from None
-        except OSError as e:
-            warnings.warn(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there")
+        except BlockingIOError: raise _busy(out, f) from None
+        except OSError as e:  # a file system that cannot lock (some network ones)
+            print(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there", file=sys.stderr)
             locked = False
         if locked:
             f.seek(0); f.truncate()
             f.write(f"process {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"); f.flush()
+            _held[_folder_key(out)] = f
         try: yield
         finally:
-            if locked: fcntl.flock(f, fcntl.LOCK_UN)  # now, not when the file closes: a process forked meanwhile shares the lock
+            if locked:
+                del _held[_folder_key(out)]
+                f.seek(0); f.truncate(); f.flush()  # idle, it names no one: a name left there would look like a stale lock
+                fcntl.flock(f, fcntl.LOCK_UN)  # now, not when the file closes: a process forked meanwhile shares the lock
 
 def check_no_trainer(out:Path):
-    "Fail with `RunFolderBusy` where another process trains in run folder `out` now (under torchrun, the first process asks)."
-    if first_process() and (Path(out) / LOCK_FILE).exists():  # a trainer makes it: without it, none is there
-        with training_lock(out): pass
+    "Fail with `RunFolderBusy` where another process trains in run folder `out` now; it asks without taking the lock, and writes nothing (under torchrun, the first process asks)."
+    lock = Path(out) / LOCK_FILE
+    if fcntl is None or not first_process() or not lock.exists() or _folder_key(out) in _held: return  # no lock file: no trainer yet
+    with open(lock) as f:
+        try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a trainer's exclusive lock refuses even a shared one
+        except BlockingIOError: raise _busy(out, f) from None
+        except OSError: pass  # a file system that cannot lock: `training_lock` says so
 
 # %% ../nbs/04_training.ipynb #f1a0c7e3
+def file_stamp(path:Path)->tuple: # None where there is no file
+    "What tells one version of a file from another: its device, inode, size and modification time (`save_atomic` makes a new file each time)."
+    try: s = os.stat(path)
+    except FileNotFoundError: return None
+    return s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns
+
+def _iteration_of(ckpt:Path)->str:
+    try: return f"at iteration {load_checkpoint(ckpt)['iteration']}"
+    except (OSError, ValueError, RuntimeError): return "unreadable"
+
 @patch
-def check_not_behind(self:Run):
-    "Fail where the run folder's checkpoint is ahead of this run: another process trained there since it was opened."
+def check_own_checkpoint(self:Run):
+    "Fail where the run folder holds a checkpoint other than the one this run last loaded (`open_run`) or saved: another process wrote it since, or the folder was replaced."
     ckpt = self.out / 'checkpoint.pt'
-    if ckpt.exists() and (stored := load_checkpoint(ckpt)['iteration']) > self.iteration: raise ValueError(
-        f"{ckpt} is at iteration {stored}, ahead of this run's {self.iteration}: another process trained there since this run was "
-        "opened, and going on from here would write over its work. Open the folder again (`open_run`) to go on from its checkpoint")
+    if (found := file_stamp(ckpt)) is None or found == self._checkpoint_seen: return
+    raise ValueError(f"{ckpt} ({_iteration_of(ckpt)}) is not the checkpoint this run was opened from or last saved (this run is at "
+                     f"iteration {self.iteration}): another process has written it since, or the folder was replaced, and going on would "
+                     "write over it. Run the same command again (or `open_run` the folder) to go on from that checkpoint; to go on from "
+                     "this run's state instead, move checkpoint.pt aside first")
 
 @patch
 @contextmanager
 def training_alone(self:Run):
-    "Within: `training_lock` on the run folder, held by the first process for all, and `check_not_behind`; under torchrun every process fails where either fails."
+    "Within: `training_lock` on the run folder, held by the first process for all, and `check_own_checkpoint`; under torchrun every process fails where either fails."
     with ExitStack() as held:
         failed = None
         if self.out and self.rank == 0:
-            try: held.enter_context(training_lock(self.out)); self.check_not_behind()
+            try: held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
             except (RunFolderBusy, ValueError) as e: failed = e
         if self.world > 1 and mean_over_processes(dict(failed=float(failed is not None)))['failed'] > 0 and failed is None:
             failed = RunFolderBusy(f"{self.out} cannot be trained now: the first process says why")

@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 NS = list(range(2, 11))
 
 # The paper's Table 2 (Drumond et al. 2020), as printed, N = 2..10. The text extraction of the paper labels its three
-# HIDRA blocks "lr 0.4, 1 step", "lr 0.01, 1 step" and "lr 0.01, 3 steps"; the MAML row gives no setting (Finn et al.'s
+# HIDRA blocks "lr 0.4, 1 step", "lr 0.01, 1 step" and "lr 0.01, 3 steps", each of models trained at that learning rate
+# (its authors' readme trains the "SMALL_lr" models at 0.01); the MAML row gives no setting (Finn et al.'s
 # protocol, 3 steps at 0.4, is the likely one). Rows hidra 5/8/10 of the last block fall and rise with N, as a model
 # that overfits in 3 steps would: they may belong to "lr 0.4, 3 steps", which section 4.3 discusses. We print them as labelled.
 PAPER = {
@@ -47,12 +48,12 @@ def read_jobs(scale:str)->list:
 
 def unfinished_jobs(scale:str, rows:list)->list: # names of `scale`'s jobs whose results are missing or incomplete
     "The jobs `omniglot.py` would still run or finish at `scale`: each needs every N, setting and step of its evaluation."
-    from omniglot import EVAL_SETTINGS, SCALES, TRANSPLANT_SETTING, jobs_for
+    from omniglot import SCALES, TRANSPLANT_SETTING, jobs_for
     from hidra_nb.data import parse_ways
     if scale not in SCALES: return []  # a folder of one's own: whatever it holds
     have = {(r['init'], r['neuron'], lr_key(r['eval_lr']), int(r['N']), int(r['step'])) for r in rows}
     def wanted(job):
-        evaluations = [('all', lr, steps) for lr, steps in EVAL_SETTINGS]
+        evaluations = [('all', lr, steps) for lr, steps in job.eval_settings]
         if job.transplant: evaluations += [(str(k), *TRANSPLANT_SETTING) for k in range(int(job.ways))]
         return {(job.name, neuron, lr_key(lr), n, step) for neuron, lr, steps in evaluations
                 for n in parse_ways(job.eval_ways) for step in range(steps + 1)}
@@ -75,19 +76,31 @@ def pyplot():
     import matplotlib.pyplot as plt
     return plt
 
+def train_lr(row:dict)->str: return lr_key(row.get('train_lr') or 0.4)  # jobs written before the column was: all trained at 0.4
+
+def our_models(rows:list, init:str, lr:str)->list: # [(source label, job name for N)], the model trained at `lr` first
+    "Our models of row `init` (a HIDRA job, or 'maml': one job per N) evaluated at `lr`: the one trained at `lr`, then those trained otherwise."
+    job = lambda name: (lambda n: f'maml-{n}') if name == 'maml' else (lambda n: name)
+    trained = {r['init']: train_lr(r) for r in rows if r['experiment'] == 'table2'}
+    names = [init] if init == 'maml' else [f'{init}-lr{lr}', init]  # hidra-5-lr0.01: hidra-5 trained at 0.01
+    found = [(trained.get(job(name)(NS[-1]), trained.get(job(name)(NS[0]))), name) for name in names]
+    found = [(at, name) for at, name in found if at is not None]
+    return [('ours' if at == lr else f'ours, trained at {at}', job(name)) for at, name in sorted(found, key=lambda f: f[0] != lr)]
+
 def table2(rows:list)->list: # rows of the side-by-side table
-    "Ours (mean and 95% half-width, in %) and the paper's, for every setting, initialisation and N."
+    "Ours (mean and 95% half-width, in %) and the paper's, for every setting, initialisation and N; our models trained at the setting's learning rate first."
     cell = {(r['init'], lr_key(r['eval_lr']), int(r['step']), int(r['N'])): (100 * float(r['acc']), 100 * float(r['ci95']))
             for r in rows if r['experiment'] == 'table2' and r['neuron'] == 'all'}
     out = []
     for lr, step in SETTINGS:
         for init in HIDRA_ROWS + ['maml']:
-            ours = [cell.get((init if init != 'maml' else f'maml-{n}', lr, step, n)) for n in NS]
-            paper = PAPER.get((lr, step), {}).get(init)
-            if all(o is None for o in ours) and paper is None: continue
-            out.append(dict(setting=setting_name(lr, step), init=init, source='ours',
-                            **{f'N={n}': '' if o is None else f"{o[0]:.2f} ± {o[1]:.2f}" for n, o in zip(NS, ours)}))
-            if paper: out.append(dict(setting=out[-1]['setting'], init=init, source='paper', **{f'N={n}': f"{v:.2f}" for n, v in zip(NS, paper)}))
+            for source, job in our_models(rows, init, lr):
+                ours = [cell.get((job(n), lr, step, n)) for n in NS]
+                if all(o is None for o in ours): continue
+                out.append(dict(setting=setting_name(lr, step), init=init, source=source,
+                                **{f'N={n}': '' if o is None else f"{o[0]:.2f} ± {o[1]:.2f}" for n, o in zip(NS, ours)}))
+            if paper := PAPER.get((lr, step), {}).get(init):
+                out.append(dict(setting=setting_name(lr, step), init=init, source='paper', **{f'N={n}': f"{v:.2f}" for n, v in zip(NS, paper)}))
     return out
 
 def markdown(rows:list)->str:
@@ -102,16 +115,24 @@ def plot_table2(rows:list, path:Path):
     n_rows = (len(SETTINGS) + 1) // 2
     fig, axs = plt.subplots(n_rows, 2, figsize=(9, 3.4 * n_rows), sharey=True, squeeze=False)
     for ax in axs[:, 0]: ax.set_ylabel('query accuracy (%)')
-    axs = axs.flat
+    axs = list(axs.flat)
     for ax, (lr, step) in zip(axs, SETTINGS):
         whole_number_ticks(ax.xaxis)
-        for init in HIDRA_ROWS + ['maml']:
-            pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
-                        and int(r['step']) == step and (r['init'] == init if init != 'maml' else r['method'] == 'maml'))
-            if pts: plot_curve(ax, pts, label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''), ls='--' if init == 'maml' else '-')
+        for colour, init in enumerate(HIDRA_ROWS + ['maml']):
+            for source, job in our_models(rows, init, lr):
+                pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
+                            and int(r['step']) == step and r['init'] == job(int(r['N'])))
+                other = source != 'ours'  # trained at another learning rate: thin and dotted, beside the model trained at this one
+                if pts: plot_curve(ax, pts, color=f'C{colour}', ls=':' if other else '--' if init == 'maml' else '-', lw=0.8 if other else 1.5,
+                                   label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''))
         ax.set_title(setting_name(lr, step)); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
-    axs[0].legend(fontsize=7)
-    plt.tight_layout(); save_figure(fig, path, dpi=110); plt.close(fig)
+    # one legend for all four: the colours are the initialisations; dotted, in a 0.01 panel, is the model trained at 0.4
+    handles = {}
+    for ax in axs[:len(SETTINGS)]:
+        for h, l in zip(*ax.get_legend_handles_labels()): handles.setdefault(l, h)  # the first panel's: solid
+    handles['dotted: trained at 0.4, evaluated at 0.01'] = plt.Line2D([], [], color='gray', ls=':', lw=0.8)
+    fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=4, fontsize=7, frameon=False)
+    plt.tight_layout(rect=(0, 0.06, 1, 1)); save_figure(fig, path, dpi=110); plt.close(fig)
 
 def plot_figure3(rows:list, path:Path):
     plt = pyplot()

@@ -52,4 +52,7 @@ if __name__ == '__main__':
     for name in ('iters', 'eval_tasks'):  # before the training, not after it
         try: check_whole_number(f"--{name.replace('_', '-')}", getattr(args, name))
         except ValueError as e: p.error(str(e))
-    main(args.iters, args.eval_tasks)
+    from hidra_nb.training import TrainingStopped
+    try: main(args.iters, args.eval_tasks)
+    except TrainingStopped as e: sys.exit(f"mixed_ways.py: {e}")  # where the run stopped, saved, and how to go on
+    except (ValueError, OSError) as e: sys.exit(f"mixed_ways.py: error: {e}")  # a folder in use by another process among them

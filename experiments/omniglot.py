@@ -64,9 +64,11 @@ class Job:
         from hidra_nb.data import parse_ways
         n = parse_ways(self.ways); return sum(n) / len(n) * (self.hidden / 64 + 0.2)
 
+def trained_at(name:str, lr)->str: return f"{name}-lr{float(lr):g}"  # the job of initialisation `name` trained at inner lr `lr`
+
 def jobs_for(scale:Scale)->list:
     jobs = [Job(f'hidra-{w}', 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS) for w in ('2', '5', '8', '10', '5-30')]
-    jobs += [Job(f'hidra-{w}-lr{LOW_LR:g}', 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS, inner_lr=LOW_LR, eval_settings=((LOW_LR, 3),))
+    jobs += [Job(trained_at(f'hidra-{w}', LOW_LR), 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS, inner_lr=LOW_LR, eval_settings=((LOW_LR, 3),))
              for w in LOW_LR_WAYS]
     jobs += [Job(f'maml-{n}', 'table2', 'maml', str(n), scale.hidden, str(n), transplant=(n == 10)) for n in range(2, 11)]
     nw = ','.join(map(str, scale.narrow_ways))
@@ -112,8 +114,10 @@ TIMINGS = ('train_seconds.json',)  # what fit_timed writes into a run folder, ev
 
 def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training this run, over every call (resumes included)
     "`run.fit()`, with the time it took added to what `out`/train_seconds.json holds: a run that is already done adds nothing."
-    if run.iteration == 0: (out / TIMINGS[0]).unlink(missing_ok=True)  # a new run: an abandoned attempt's time is not its own
-    return timed_into(out / TIMINGS[0], lambda: run.fit(progress=False))[1]
+    from hidra_nb.training import training_lock
+    with training_lock(out):  # the timings too: another process's would be added to this one's
+        if run.iteration == 0: (out / TIMINGS[0]).unlink(missing_ok=True)  # a new run: an abandoned attempt's time is not its own
+        return timed_into(out / TIMINGS[0], lambda: run.fit(progress=False))[1]
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
     from hidra_nb.evaluation import MadeOtherwise, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint
@@ -132,33 +136,40 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
                  for r in evaluated(f'neuron {k}', transplant_neuron(model, k), lr, steps)]
     return [{k: v for k, v in r.items() if k == 'tasks' or k not in made} for r in rows]  # the job's columns as before: `seed` is training's there
 
+def done_already(job:Job, scale:Scale, scale_name:str, args)->bool:
+    "Whether the job's results are there, made as asked; a file made otherwise, or cut short, stops the command."
+    path = HERE / 'results' / scale_name / f'{job.name}.csv'
+    if not path.exists(): return False
+    with open(path, newline='') as f: first = next(csv.DictReader(f), None)
+    if first is None or None in first or None in first.values(): sys.exit(
+        f"{path.relative_to(HERE)} is empty, cut short or not a job's results: move it aside, and this job runs again (it resumes)")
+    asked = dict(seed=args.seed, iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries,
+                 first_order=scale.first_order, hidden=job.hidden, tasks=scale.eval_tasks)
+    if differ := [f"{k} {first.get(k)} there, {v} here" for k, v in asked.items() if first.get(k) != str(v)]:
+        sys.exit(f"{path.relative_to(HERE)} holds results made otherwise ({'; '.join(differ)}): move results/{scale_name} "
+                 f"and runs/{scale_name} aside to run these settings")
+    print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True)
+    return True
+
 def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
     from hidra_nb.training import pick_device, training_lock, what_runs_here
-    path = HERE / 'results' / scale_name / f'{job.name}.csv'
-    if path.exists():  # done already, if done the same way
-        with open(path, newline='') as f: first = next(csv.DictReader(f), None)
-        if first is None or None in first or None in first.values(): sys.exit(
-            f"{path.relative_to(HERE)} is empty, cut short or not a job's results: move it aside, and this job runs again (it resumes)")
-        asked = dict(seed=args.seed, iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries,
-                     first_order=scale.first_order, hidden=job.hidden, tasks=scale.eval_tasks)
-        if differ := [f"{k} {first.get(k)} there, {v} here" for k, v in asked.items() if first.get(k) != str(v)]:
-            sys.exit(f"{path.relative_to(HERE)} holds results made otherwise ({'; '.join(differ)}): move results/{scale_name} "
-                     f"and runs/{scale_name} aside to run these settings")
-        print(f"{job.name}: done already ({path.relative_to(HERE)})", flush=True); return
+    if done_already(job, scale, scale_name, args): return
     print(f"{job.name}: training", flush=True)
     run, run_dir = open_job_run(job, scale, scale_name, args)
-    with training_lock(run_dir):  # the evaluation too: another omniglot.py would evaluate the job alongside, and count both times
+    # up to its results file: another omniglot.py would evaluate the job alongside, count both times and write it again
+    with training_lock(run_dir):
+        if done_already(job, scale, scale_name, args): return  # by another process, while this one opened the run
         train_s = fit_timed(run, run_dir)
         rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
-    eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
-    meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, train_lr=job.inner_lr, hidden=job.hidden,
-                iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
-                seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
-                eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
-                commit=git_commit(), **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))
-    write_csv(path, [{**meta, **r} for r in rows])
-    print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> {path.relative_to(HERE)}", flush=True)
+        eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
+        meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, train_lr=job.inner_lr, hidden=job.hidden,
+                    iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
+                    seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
+                    eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
+                    commit=git_commit(), **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))
+        write_csv(HERE / 'results' / scale_name / f'{job.name}.csv', [{**meta, **r} for r in rows])
+    print(f"{job.name}: trained in {train_s['seconds']:.0f} s, evaluated in {eval_s:.0f} s -> results/{scale_name}/{job.name}.csv", flush=True)
 
 def user_args(argv:list)->list:
     "The command line as the user gave it: without the `--worker i` a worker process is started with."

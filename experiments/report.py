@@ -78,14 +78,13 @@ def pyplot():
 
 def train_lr(row:dict)->str: return lr_key(row.get('train_lr') or 0.4)  # jobs written before the column was: all trained at 0.4
 
-def our_models(rows:list, init:str, lr:str)->list: # [(source label, job name for N)], the model trained at `lr` first
-    "Our models of row `init` (a HIDRA job, or 'maml': one job per N) evaluated at `lr`: the one trained at `lr`, then those trained otherwise."
-    job = lambda name: (lambda n: f'maml-{n}') if name == 'maml' else (lambda n: name)
-    trained = {r['init']: train_lr(r) for r in rows if r['experiment'] == 'table2'}
-    names = [init] if init == 'maml' else [f'{init}-lr{lr}', init]  # hidra-5-lr0.01: hidra-5 trained at 0.01
-    found = [(trained.get(job(name)(NS[-1]), trained.get(job(name)(NS[0]))), name) for name in names]
-    found = [(at, name) for at, name in found if at is not None]
-    return [('ours' if at == lr else f'ours, trained at {at}', job(name)) for at, name in sorted(found, key=lambda f: f[0] != lr)]
+def our_models(rows:list, init:str, lr:str)->list: # [(source label, {N: the job evaluated at N})]
+    "Our models of table row `init` (a HIDRA initialisation, or 'maml': one job per N) evaluated at `lr`: the one trained at `lr` first, then any trained otherwise."
+    from omniglot import trained_at
+    trained = {r['init']: train_lr(r) for r in rows if r['experiment'] == 'table2'}  # job -> the inner lr it trained at
+    jobs = [{n: f'maml-{n}' for n in NS}] if init == 'maml' else [dict.fromkeys(NS, name) for name in (trained_at(init, lr), init)]
+    found = sorted(((trained[job[NS[0]]], job) for job in jobs if job[NS[0]] in trained), key=lambda f: f[0] != lr)
+    return [('ours' if at == lr else f'ours, trained at {at}', job) for at, job in found]
 
 def table2(rows:list)->list: # rows of the side-by-side table
     "Ours (mean and 95% half-width, in %) and the paper's, for every setting, initialisation and N; our models trained at the setting's learning rate first."
@@ -95,7 +94,7 @@ def table2(rows:list)->list: # rows of the side-by-side table
     for lr, step in SETTINGS:
         for init in HIDRA_ROWS + ['maml']:
             for source, job in our_models(rows, init, lr):
-                ours = [cell.get((job(n), lr, step, n)) for n in NS]
+                ours = [cell.get((job[n], lr, step, n)) for n in NS]
                 if all(o is None for o in ours): continue
                 out.append(dict(setting=setting_name(lr, step), init=init, source=source,
                                 **{f'N={n}': '' if o is None else f"{o[0]:.2f} ± {o[1]:.2f}" for n, o in zip(NS, ours)}))
@@ -121,7 +120,7 @@ def plot_table2(rows:list, path:Path):
         for colour, init in enumerate(HIDRA_ROWS + ['maml']):
             for source, job in our_models(rows, init, lr):
                 pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
-                            and int(r['step']) == step and r['init'] == job(int(r['N'])))
+                            and int(r['step']) == step and r['init'] == job.get(int(r['N'])))
                 other = source != 'ours'  # trained at another learning rate: thin and dotted, beside the model trained at this one
                 if pts: plot_curve(ax, pts, color=f'C{colour}', ls=':' if other else '--' if init == 'maml' else '-', lw=0.8 if other else 1.5,
                                    label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''))

@@ -14,7 +14,7 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS
            'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
+import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time
 try: import fcntl
 except ImportError: fcntl = None  # Windows: no flock
 from collections import deque
@@ -760,47 +760,56 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
 
 # %% ../nbs/04_training.ipynb #f1a0c7e2
 LOCK_FILE = '.training.lock'  # a hidden name: `check_new_run_folder` passes it by
-_held = {}  # the run folders whose lock this process holds: (device, inode) -> the lock file
+_held = {}  # the run folders whose lock this process holds: (device, inode) -> the lock file, None where it could not lock
 
 class RunFolderBusy(OSError):
-    "Another process is training in the run folder."
+    "Another process is training, or evaluating, in the run folder."
 
 def _folder_key(out:Path)->tuple: s = os.stat(out); return s.st_dev, s.st_ino  # the same folder, however its path is spelt
 
 def _busy(out:Path, lock)->RunFolderBusy: # `lock`: the lock file, open
     lock.seek(0)
-    return RunFolderBusy(f"{out} is being trained now, by {lock.read().strip() or 'another process'}: two trainers would write over "
-                         "each other's checkpoints. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there")
+    return RunFolderBusy(f"{out} is in use now, by {lock.read().strip() or 'another process'}: two runs in one folder would write over "
+                         "each other's checkpoints and results. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there")
+
+# %% ../nbs/04_training.ipynb #f1a0c7e5
+def _try_flock(f, how:int)->bool: # False where another process holds it
+    for wait in (0, 0.1):  # a second try, a moment later: another process's `check_no_trainer` may hold a shared lock for an instant
+        time.sleep(wait)
+        try: fcntl.flock(f, how | fcntl.LOCK_NB); return True
+        except BlockingIOError: pass
+    return False
 
 @contextmanager
 def training_lock(out:Path): # a run folder
-    "Within: this process alone trains in `out`, or `RunFolderBusy` names the process that does. Taken again inside, it is already held."
-    if fcntl is None or _folder_key(out) in _held: yield; return
+    "Within: this process alone trains (or evaluates) in `out`, or `RunFolderBusy` names the process that does. Taken again inside, it is already held."
+    key = _folder_key(out)  # once: the folder may be moved while it is held
+    if fcntl is None or key in _held: yield; return
     with open(Path(out) / LOCK_FILE, 'a+') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB); locked = True
-        except BlockingIOError: raise _busy(out, f) from None
+        try: locked = _try_flock(f, fcntl.LOCK_EX)
         except OSError as e:  # a file system that cannot lock (some network ones)
             print(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there", file=sys.stderr)
-            locked = False
+            locked = None
+        if locked is False: raise _busy(out, f)
         if locked:
             f.seek(0); f.truncate()
             f.write(f"process {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"); f.flush()
-            _held[_folder_key(out)] = f
+        _held[key] = f if locked else None  # None: said once, and not tried again inside
         try: yield
         finally:
-            if locked:
-                del _held[_folder_key(out)]
+            if _held.pop(key, None) is not None:
                 f.seek(0); f.truncate(); f.flush()  # idle, it names no one: a name left there would look like a stale lock
                 fcntl.flock(f, fcntl.LOCK_UN)  # now, not when the file closes: a process forked meanwhile shares the lock
 
+# %% ../nbs/04_training.ipynb #f1a0c7e6
 def check_no_trainer(out:Path):
     "Fail with `RunFolderBusy` where another process trains in run folder `out` now; it asks without taking the lock, and writes nothing (under torchrun, the first process asks)."
     lock = Path(out) / LOCK_FILE
     if fcntl is None or not first_process() or not lock.exists() or _folder_key(out) in _held: return  # no lock file: no trainer yet
     with open(lock) as f:
-        try: fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a trainer's exclusive lock refuses even a shared one
-        except BlockingIOError: raise _busy(out, f) from None
-        except OSError: pass  # a file system that cannot lock: `training_lock` says so
+        try: free = _try_flock(f, fcntl.LOCK_SH)  # a trainer's exclusive lock refuses even a shared one
+        except OSError: return  # a file system that cannot lock: `training_lock` says so
+        if not free: raise _busy(out, f)
 
 # %% ../nbs/04_training.ipynb #f1a0c7e3
 def file_stamp(path:Path)->tuple: # None where there is no file
@@ -813,6 +822,7 @@ def _iteration_of(ckpt:Path)->str:
     try: return f"at iteration {load_checkpoint(ckpt)['iteration']}"
     except (OSError, ValueError, RuntimeError): return "unreadable"
 
+# %% ../nbs/04_training.ipynb #f1a0c7e7
 @patch
 def check_own_checkpoint(self:Run):
     "Fail where the run folder holds a checkpoint other than the one this run last loaded (`open_run`) or saved: another process wrote it since, or the folder was replaced."
@@ -823,6 +833,7 @@ def check_own_checkpoint(self:Run):
                      "write over it. Run the same command again (or `open_run` the folder) to go on from that checkpoint; to go on from "
                      "this run's state instead, move checkpoint.pt aside first")
 
+# %% ../nbs/04_training.ipynb #f1a0c7e8
 @patch
 @contextmanager
 def training_alone(self:Run):

@@ -58,6 +58,7 @@ class Job:
     transplant: bool = False  # Figure 3: evaluate each output neuron copied into every row
     inner_lr: float = 0.4  # alpha during meta-training
     eval_settings: tuple = EVAL_SETTINGS
+    trained: bool = True  # False: the starting point, evaluated as it is (the paper's random initialisation)
 
     def cost(self)->float:
         "Rough relative cost (classes x filters) to balance jobs over workers."
@@ -71,6 +72,7 @@ def jobs_for(scale:Scale)->list:
     jobs += [Job(trained_at(f'hidra-{w}', LOW_LR), 'table2', 'hidra', w, scale.hidden, TABLE2_WAYS, inner_lr=LOW_LR, eval_settings=((LOW_LR, 3),))
              for w in LOW_LR_WAYS]
     jobs += [Job(f'maml-{n}', 'table2', 'maml', str(n), scale.hidden, str(n), transplant=(n == 10)) for n in range(2, 11)]
+    jobs.append(Job('untrained', 'table2', 'hidra', TABLE2_WAYS, scale.hidden, TABLE2_WAYS, trained=False))  # HIDRA's start, seed as the others
     nw = ','.join(map(str, scale.narrow_ways))
     jobs.append(Job(f'narrow-hidra-{scale.narrow_ways[0]}-{scale.narrow_ways[-1]}', 'robustness', 'hidra',
                     f'{scale.narrow_ways[0]}-{scale.narrow_ways[-1]}', scale.narrow_hidden, nw))
@@ -136,6 +138,11 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
                  for r in evaluated(f'neuron {k}', transplant_neuron(model, k), lr, steps)]
     return [{k: v for k, v in r.items() if k == 'tasks' or k not in made} for r in rows]  # the job's columns as before: `seed` is training's there
 
+def save_start(run)->dict: # the time spent training: none
+    "Save the run's starting point as its checkpoint, which the evaluation reads: an untrained job's initialisation."
+    run.save()
+    return dict(seconds=0., cpu_seconds=0.)
+
 def done_already(job:Job, scale:Scale, scale_name:str, args)->bool:
     "Whether the job's results are there, made as asked; a file made otherwise, or cut short, stops the command."
     path = HERE / 'results' / scale_name / f'{job.name}.csv'
@@ -143,7 +150,7 @@ def done_already(job:Job, scale:Scale, scale_name:str, args)->bool:
     with open(path, newline='') as f: first = next(csv.DictReader(f), None)
     if first is None or None in first or None in first.values(): sys.exit(
         f"{path.relative_to(HERE)} is empty, cut short or not a job's results: move it aside, and this job runs again (it resumes)")
-    asked = dict(seed=args.seed, iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries,
+    asked = dict(seed=args.seed, iters=scale.iters if job.trained else 0, meta_batch=scale.tasks, train_queries=scale.queries,
                  first_order=scale.first_order, hidden=job.hidden, tasks=scale.eval_tasks)
     if differ := [f"{k} {first.get(k)} there, {v} here" for k, v in asked.items() if first.get(k) != str(v)]:
         sys.exit(f"{path.relative_to(HERE)} holds results made otherwise ({'; '.join(differ)}): move results/{scale_name} "
@@ -155,16 +162,16 @@ def run_job(job:Job, scale:Scale, scale_name:str, args):
     from hidra_nb.data import write_csv
     from hidra_nb.training import pick_device, training_lock, what_runs_here
     if done_already(job, scale, scale_name, args): return
-    print(f"{job.name}: training", flush=True)
+    print(f"{job.name}: {'training' if job.trained else 'evaluating its starting point'}", flush=True)
     run, run_dir = open_job_run(job, scale, scale_name, args)
     # up to its results file: another omniglot.py would evaluate the job alongside, count both times and write it again
     with training_lock(run_dir):
         if done_already(job, scale, scale_name, args): return  # by another process, while this one opened the run
-        train_s = fit_timed(run, run_dir)
+        train_s = fit_timed(run, run_dir) if job.trained else save_start(run)
         rows, eval_spent = timed_into(run_dir / 'eval_seconds.json', lambda: evaluate_job(job, scale, run_dir, args.device, args.data_root))
         eval_s, eval_cpu_s = eval_spent['seconds'], eval_spent['cpu_seconds']
-        meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways, train_lr=job.inner_lr, hidden=job.hidden,
-                    iters=scale.iters, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
+        meta = dict(experiment=job.experiment, init=job.name, method=job.method, trained_ways=job.ways if job.trained else '',
+                    train_lr=job.inner_lr if job.trained else '', hidden=job.hidden, iters=scale.iters if job.trained else 0, meta_batch=scale.tasks, train_queries=scale.queries, first_order=scale.first_order,
                     seed=args.seed, split_seed=PAPER_SPLIT_SEED, train_s=round(train_s['seconds'], 1), train_cpu_s=round(train_s['cpu_seconds'], 1),
                     eval_s=round(eval_s, 1), eval_cpu_s=round(eval_cpu_s, 1),
                     commit=git_commit(), **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/omniglot.py', *user_args(sys.argv[1:])]))

@@ -82,6 +82,7 @@ def our_models(rows:list, init:str, lr:str)->list: # [(source label, {N: the job
     "Our models of table row `init` (a HIDRA initialisation, or 'maml': one job per N) evaluated at `lr`: the one trained at `lr` first, then any trained otherwise."
     from omniglot import trained_at
     trained = {r['init']: train_lr(r) for r in rows if r['experiment'] == 'table2'}  # job -> the inner lr it trained at
+    if init == 'untrained': return [('ours', dict.fromkeys(NS, init))] if init in trained else []
     jobs = [{n: f'maml-{n}' for n in NS}] if init == 'maml' else [dict.fromkeys(NS, name) for name in (trained_at(init, lr), init)]
     found = sorted(((trained[job[NS[0]]], job) for job in jobs if job[NS[0]] in trained), key=lambda f: f[0] != lr)
     return [('ours' if at == lr else f'ours, trained at {at}', job) for at, job in found]
@@ -92,7 +93,7 @@ def table2(rows:list)->list: # rows of the side-by-side table
             for r in rows if r['experiment'] == 'table2' and r['neuron'] == 'all'}
     out = []
     for lr, step in SETTINGS:
-        for init in HIDRA_ROWS + ['maml']:
+        for init in HIDRA_ROWS + ['maml', 'untrained']:
             for source, job in our_models(rows, init, lr):
                 ours = [cell.get((job[n], lr, step, n)) for n in NS]
                 if all(o is None for o in ours): continue
@@ -117,13 +118,15 @@ def plot_table2(rows:list, path:Path):
     axs = list(axs.flat)
     for ax, (lr, step) in zip(axs, SETTINGS):
         whole_number_ticks(ax.xaxis)
-        for colour, init in enumerate(HIDRA_ROWS + ['maml']):
+        for colour, init in enumerate(HIDRA_ROWS + ['maml', 'untrained']):
             for source, job in our_models(rows, init, lr):
                 pts = curve(rows, lambda r: r['experiment'] == 'table2' and r['neuron'] == 'all' and lr_key(r['eval_lr']) == lr
                             and int(r['step']) == step and r['init'] == job.get(int(r['N'])))
-                other = source != 'ours'  # trained at another learning rate: thin and dotted, beside the model trained at this one
-                if pts: plot_curve(ax, pts, color=f'C{colour}', ls=':' if other else '--' if init == 'maml' else '-', lw=0.8 if other else 1.5,
-                                   label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else ''))
+                other = source.startswith('ours, trained at')  # at another learning rate: thin and dotted, beside the model trained at this one
+                style = dict(color='gray', ls='-.', lw=1) if init == 'untrained' else dict(
+                    color=f'C{colour}', ls=':' if other else '--' if init == 'maml' else '-', lw=0.8 if other else 1.5)
+                if pts: plot_curve(ax, pts, **style, label=init.replace('-', ' ') + (' (one model per N)' if init == 'maml' else
+                                                                                    ' (HIDRA before training)' if init == 'untrained' else ''))
         ax.set_title(setting_name(lr, step)); ax.set_xlabel('N (classes in the test task)'); ax.grid(alpha=0.3)
     # one legend for all four: the colours are the initialisations; dotted, in a 0.01 panel, is the model trained at 0.4
     handles = {}

@@ -40,8 +40,9 @@ SCALES = {
     'smoke': Scale(iters=3, tasks=2, queries=5, first_order=True, eval_tasks=4, narrow_ways=(5, 10)),  # a check that the pipeline runs
 }
 EVAL_SETTINGS = ((0.4, 3), (0.01, 3))  # (inner lr, steps); steps 1 and 3 are read off the same trajectory
-# The paper's "lr 0.01" blocks of Table 2 are models trained at 0.01 (its authors' readme trains OMNI_HIDRA_5_SMALL_lr
-# with --learning_rate 0.01, and tests as it trained): those jobs train at 0.01 and are evaluated at 0.01 only
+# The paper's "lr 0.01" blocks of Table 2 are most likely of models trained at 0.01 (its authors' readme trains
+# OMNI_HIDRA_5_SMALL_lr with --learning_rate 0.01, and tests as it trained; the results chapter names the other reading):
+# those jobs train at 0.01 and are evaluated at 0.01 only
 LOW_LR, LOW_LR_WAYS = 0.01, ('2', '5', '8', '10')  # the HIDRA rows of the paper's 0.01 blocks
 TABLE2_WAYS = '2-10'
 TRANSPLANT_SETTING = (0.4, 3)

@@ -15,8 +15,9 @@ HERE = Path(__file__).resolve().parent
 NS = list(range(2, 11))
 
 # The paper's Table 2 (Drumond et al. 2020), as printed, N = 2..10. The text extraction of the paper labels its three
-# HIDRA blocks "lr 0.4, 1 step", "lr 0.01, 1 step" and "lr 0.01, 3 steps", each of models trained at that learning rate
-# (its authors' readme trains the "SMALL_lr" models at 0.01); the MAML row gives no setting (Finn et al.'s
+# HIDRA blocks "lr 0.4, 1 step", "lr 0.01, 1 step" and "lr 0.01, 3 steps", most likely each of models trained at that
+# learning rate (its authors' readme trains a "SMALL_lr" model at 0.01; the results chapter names the other reading),
+# so our models trained at the setting's rate come first there; the MAML row gives no setting (Finn et al.'s
 # protocol, 3 steps at 0.4, is the likely one). Rows hidra 5/8/10 of the last block fall and rise with N, as a model
 # that overfits in 3 steps would: they may belong to "lr 0.4, 3 steps", which section 4.3 discusses. We print them as labelled.
 PAPER = {

@@ -843,7 +843,7 @@ def training_alone(self:Run):
         if self.out and self.rank == 0:
             try: held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
             except (RunFolderBusy, ValueError) as e: failed = e
-        if self.world > 1 and mean_over_processes(dict(failed=float(failed is not None)))['failed'] > 0 and failed is None:
+        if self.stopping(failed is not None) and failed is None:  # under torchrun, every process stops where one must
             failed = RunFolderBusy(f"{self.out} cannot be trained now: the first process says why")
         if failed: raise failed
         yield

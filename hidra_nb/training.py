@@ -601,12 +601,16 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
 # %% ../nbs/04_training.ipynb #46ba09d0
 @patch
 def save(self:Run):
-    "Write the checkpoint atomically into the run folder (under torchrun, the first process does)."
+    "Write the checkpoint atomically into the run folder; under torchrun the first process does, and every process fails where it fails."
     self.check_whole()  # a checkpoint of weights part-way would be resumed as if they were whole
-    if self.out and self.rank == 0:
-        self.check_own_checkpoint()  # another writer since (a lock file deleted, a file system without locks): not over its work
-        save_atomic(self.state_dict(), path := self.out / 'checkpoint.pt')
-        self._checkpoint_seen = file_stamp(path)
+    if self.out: self.first_process_does(self._write_checkpoint, elsewhere=OSError(f"the checkpoint was not saved into {self.out}: the first process says why"))
+
+@patch
+def _write_checkpoint(self:Run):
+    self.check_own_checkpoint()  # another writer since (a lock file deleted, a file system without locks): not over its work
+    save_atomic(self.state_dict(), path := self.out / 'checkpoint.pt')
+    self._checkpoint_seen = file_stamp(path)
+
 
 # %% ../nbs/04_training.ipynb #e27ca76f
 def plot_metrics(rows:list, ax=None):
@@ -835,15 +839,23 @@ def check_own_checkpoint(self:Run):
 
 # %% ../nbs/04_training.ipynb #f1a0c7e8
 @patch
+def first_process_does(self:Run, work, # what the first process alone does: lock, check or write the run folder
+                       elsewhere:Exception): # what the other processes raise where it fails
+    "`work()` in the first process; under torchrun every process fails where it fails, the others with `elsewhere`."
+    failed = None
+    if self.rank == 0:
+        try: work()
+        except Exception as e: failed = e
+    # the others would go on to the next all-reduce and wait there for a process that has gone
+    if self.stopping(failed is not None) and failed is None: failed = elsewhere
+    if failed: raise failed
+
+@patch
 @contextmanager
 def training_alone(self:Run):
     "Within: `training_lock` on the run folder, held by the first process for all, and `check_own_checkpoint`; under torchrun every process fails where either fails."
     with ExitStack() as held:
-        failed = None
-        if self.out and self.rank == 0:
-            try: held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
-            except (RunFolderBusy, ValueError) as e: failed = e
-        if self.stopping(failed is not None) and failed is None:  # under torchrun, every process stops where one must
-            failed = RunFolderBusy(f"{self.out} cannot be trained now: the first process says why")
-        if failed: raise failed
+        def lock_and_check(): held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
+        if self.out: self.first_process_does(lock_and_check, elsewhere=RunFolderBusy(f"{self.out} cannot be trained now: the first process says why"))
         yield
+

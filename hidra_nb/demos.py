@@ -37,7 +37,7 @@ def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
                          iters:int, # meta-iterations for each run
                          every:int=10, # iterations between snapshots of the output layers
                          on_snapshot:Callable=None, # called with the snapshots so far, after each one
-                        )->dict: # `iteration`, `heads` and `history`: snapshots every `every` iterations
+                        )->dict: # `iteration`, `heads` and `history`: snapshots every `every` iterations and at the last
     "Meta-train runs side by side; returns `iteration`, each run's `heads` at those iterations, and each step's `history`."
     snaps = dict(iteration=[0], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
     for i in range(1, iters + 1):

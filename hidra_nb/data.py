@@ -633,7 +633,7 @@ def vinyals_split(classes:list, split:str, vinyals_dir:Path|str=None)->list: # c
 
 # %% ../nbs/03_data.ipynb #1b7a1f5f
 def with_rotations(ds:FewShotDataset)->FewShotDataset:
-    "Each class also rotated by 90, 180 and 270 degrees, as three new classes (MAML's augmentation); 4C classes."
+    "Each class also rotated by 90, 180 and 270 degrees, as three new classes (Vinyals et al.'s augmentation); 4C classes."
     images = torch.stack([ds.images.rot90(k, dims=(-2, -1)) for k in range(4)], 1).flatten(0, 1)  # (C*4, n, ch, H, W)
     out = FewShotDataset(images, [f'{c}/rot{90 * k:03d}' for c in ds.classes for k in range(4)],
                          {k: v for k, v in ds.info.items() if k != 'classes'} | dict(rotations=True), ds.mean, ds.std)

@@ -1,0 +1,79 @@
+"""The paper's Figure 8: HIDRA's training and validation accuracy during meta-training on Omniglot, for N = 2, 5, 8, 10.
+
+    python experiments/figure8.py                  # CPU scale: 300 meta-iterations each (about 25 minutes on 2 cores)
+    python experiments/figure8.py --scale full     # the paper's scale, for a GPU
+
+The paper: "the gap between the training and validation error grows with the number of classes per task". Each N
+trains HIDRA as omniglot.py's jobs of that scale do, but holds out 100 of the paper split's 1200 training characters
+for validation, and validates every twelfth of the run on the same 100 tasks. Validation adapts exactly as training
+does (one inner step at 0.4; the same N, shots and queries), so the two accuracies differ only in their characters:
+the training point is the mean over the meta-iterations since the last validation (8 tasks each at the CPU scale).
+Runs go to runs/<scale>/figure8-hidra-N (checkpointed: a killed run resumes), the table to results/<scale>/figure8.csv
+and the picture beside it.
+"""
+import argparse, sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WAYS = (2, 5, 8, 10)
+VAL_CLASSES, VAL_TASKS, POINTS = 100, 100, 12
+
+def config(n:int, scale, args):
+    from omniglot import PAPER_SPLIT_SEED
+    from hidra_nb.training import make_config
+    return make_config('omniglot', data_root=args.data_root, method='hidra', ways=str(n), hidden=scale.hidden, tasks=scale.tasks,
+                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, inner_lr=0.4, inner_steps=1,
+                       test_inner_steps=1, seed=args.seed, split_seed=PAPER_SPLIT_SEED, val_classes=VAL_CLASSES,
+                       val_every=max(1, scale.iters // POINTS), val_tasks=VAL_TASKS, ckpt_every=max(1, min(50, scale.iters // 5)), device=args.device)
+
+def curve(metrics:Path, n:int)->list: # a row for each validation: the training accuracy since the one before, and the validation's
+    import json
+    rows, window = [], []
+    for line in metrics.read_text().splitlines():
+        r = json.loads(line); window.append(r['acc'])
+        if 'val_acc' in r:
+            rows.append(dict(N=n, iter=r['iter'], train_acc=sum(window) / len(window), train_iters=len(window), val_acc=r['val_acc']))
+            window = []
+    return rows
+
+def main(argv=None):
+    from omniglot import SCALES, TIMINGS, fit_timed, git_commit
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--scale', default='cpu', choices=list(SCALES), help="how big every run is (default cpu)")
+    p.add_argument('--seed', type=int, default=0, help="the seed of every training run (default 0)")
+    p.add_argument('--device', default='auto', help="'auto' (a GPU where there is one), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument('--data-root', default=None, help="Omniglot's folder, where it is not found by itself")
+    args = p.parse_args(argv)
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from hidra_nb.data import write_csv
+    from hidra_nb.evaluation import save_figure
+    from hidra_nb.training import open_run, pick_device, what_runs_here
+    scale, rows = SCALES[args.scale], []
+    for n in WAYS:
+        out = HERE / 'runs' / args.scale / f'figure8-hidra-{n}'
+        spent = fit_timed(open_run(out, config(n, scale, args), keep=TIMINGS), out)  # a finished run adds nothing
+        meta = dict(train_s=round(spent['seconds'], 1), seed=args.seed, commit=git_commit('figure8.py', 'omniglot.py'),
+                    **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/figure8.py', *(argv or sys.argv[1:])]))
+        rows += [{**r, **meta} for r in curve(out / 'metrics.jsonl', n)]
+        last = rows[-1]
+        print(f"HIDRA {n}: trained in {spent['seconds']:.0f} s; at iteration {last['iter']}: training {100 * last['train_acc']:.1f}%, "
+              f"validation {100 * last['val_acc']:.1f}%, gap {100 * (last['train_acc'] - last['val_acc']):+.1f} points", flush=True)
+    path = HERE / 'results' / args.scale / 'figure8.csv'
+    write_csv(path, rows)
+    fig, axs = plt.subplots(1, len(WAYS), figsize=(3.2 * len(WAYS), 2.8), sharey=True)
+    for ax, n in zip(axs, WAYS):
+        mine = [r for r in rows if r['N'] == n]
+        ax.plot([r['iter'] for r in mine], [100 * r['train_acc'] for r in mine], 'o-', ms=3, label='training')
+        ax.plot([r['iter'] for r in mine], [100 * r['val_acc'] for r in mine], 's--', ms=3, label='validation')
+        ax.set_title(f'HIDRA, {n}-way'); ax.set_xlabel('meta-iteration')
+    axs[0].set_ylabel('query accuracy after one step (%)'); axs[0].legend(fontsize=8)
+    plt.tight_layout(); save_figure(fig, path.with_suffix('.png')); plt.close(fig)
+    print(f"wrote {path.relative_to(HERE.parent)} and {path.with_suffix('.png').relative_to(HERE.parent)}")
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(HERE))
+    from hidra_nb.training import TrainingStopped
+    try: main()
+    except TrainingStopped as e: sys.exit(f"figure8.py: {e}")  # where the run stopped, saved, and how to go on
+    except (ValueError, OSError) as e: sys.exit(f"figure8.py: error: {e}")

@@ -50,10 +50,11 @@ def main(argv=None):
     from hidra_nb.evaluation import save_figure
     from hidra_nb.training import open_run, pick_device, what_runs_here
     scale, rows = SCALES[args.scale], []
+    commit = git_commit('figure8.py', 'omniglot.py')  # once, before the training: the code that trains them all
     for n in WAYS:
         out = HERE / 'runs' / args.scale / f'figure8-hidra-{n}'
         spent = fit_timed(open_run(out, config(n, scale, args), keep=TIMINGS), out)  # a finished run adds nothing
-        meta = dict(train_s=round(spent['seconds'], 1), seed=args.seed, commit=git_commit('figure8.py', 'omniglot.py'),
+        meta = dict(train_s=round(spent['seconds'], 1), seed=args.seed, commit=commit,
                     **what_runs_here(pick_device(args.device)), command=' '.join(['python', 'experiments/figure8.py', *(argv or sys.argv[1:])]))
         rows += [{**r, **meta} for r in curve(out / 'metrics.jsonl', n)]
         last = rows[-1]

@@ -190,11 +190,6 @@ def assign(jobs:list, workers:int)->list: # list of job lists, balanced by estim
         i = loads.index(min(loads)); plan[i].append(job); loads[i] += job.cost()
     return plan
 
-def stop_on_sigterm():
-    "SIGTERM stops this process as Ctrl-C does, so that an evaluation stops where it can go on and its time is kept."
-    def stop(*_): raise KeyboardInterrupt("asked by SIGTERM")
-    signal.signal(signal.SIGTERM, stop)  # training has its own way (after the meta-iteration), and puts this one back after it
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--scale', default='cpu', choices=list(SCALES), help="how big every run is (default cpu: about 3 core-hours on 2 cores)")
@@ -244,10 +239,11 @@ def main(argv=None):
 
 def run_jobs(jobs:list, scale:Scale, args):
     "Each job in turn; a stop or a fault ends the process with one line that says how to go on."
+    from hidra_nb.cli import sigterm_as_interrupt
     from hidra_nb.training import TrainingStopped
-    stop_on_sigterm()
     try:
-        for job in jobs: run_job(job, scale, args.scale, args)
+        with sigterm_as_interrupt():  # an evaluation stops where it can go on, and its time is kept
+            for job in jobs: run_job(job, scale, args.scale, args)
     except TrainingStopped as e: sys.exit(f"omniglot.py: {e}")  # where the run stopped, saved, and how to go on
     except KeyboardInterrupt as e:  # in an evaluation, which saved each N it finished
         sys.exit(f"omniglot.py: stopped{f' ({e})' if str(e) else ''}: the same command goes on where it stopped")

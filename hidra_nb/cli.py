@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'report', 'demo_config', 'demo',
-           'main']
+           'sigterm_as_interrupt', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, os, sys, time
+import argparse, os, signal, sys, threading, time
+from contextlib import contextmanager
 from dataclasses import fields
 from fastcore.docments import docments
 from pathlib import Path
@@ -223,21 +224,35 @@ def demo(args):
     print(f"demo finished in {time.time() - start:.0f} s")
 
 # %% ../nbs/06_cli.ipynb #41651f02
+@contextmanager
+def sigterm_as_interrupt():
+    "Within: SIGTERM (a scheduler's stop, `kill`) stops the work as Ctrl-C does, so that it says where it stopped and how to go on (training has its own way, which saves first)."
+    if threading.current_thread() is not threading.main_thread(): yield; return  # only the main thread may set signal handlers
+    def stop(signum, frame): raise KeyboardInterrupt  # as Ctrl-C raises it
+    previous = signal.signal(signal.SIGTERM, stop)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, previous)
+
+def _say_error(command:str, e:Exception):
+    "The error on one line, written whole in one go: under torchrun every process says its own, the others naming themselves."
+    who = '' if first_process() else f" (process {os.environ.get('RANK')})"  # a settings error: the same line from each
+    sys.stderr.write(f"hidra_nb {command}{who}: error: {e}\n"); sys.stderr.flush()
+
 def main(argv:list=None): # the arguments; default: the command line's
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try:
-        dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
+        with sigterm_as_interrupt(): dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
         sys.stdout.flush()  # here, where a reader gone away is caught, not at exit (a pipe's output waits in Python's buffer)
     except BrokenPipeError:  # the reader of the output went away (`| head`): the files are written before the tables are printed
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's last flush, at exit, fails no more
         sys.exit(1)
     except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
-        sys.exit(f"hidra_nb {args.command}: error: {e}")
+        _say_error(args.command, e); sys.exit(1)
     except KeyboardInterrupt as e:  # Ctrl-C: a training or an evaluation says where it stopped and how to go on
         if first_process():
-            print(f"\nhidra_nb {args.command}: {str(e) or 'interrupted'}", file=sys.stderr)
+            print(f"\nhidra_nb {args.command}: {str(e) or 'interrupted; the same command starts again, from what was saved'}", file=sys.stderr)
         sys.exit(130)
 
 # `python -m hidra_nb.cli`, which `torchrun -m` runs; a notebook running this chapter is `__main__` too, but not cli.py

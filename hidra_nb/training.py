@@ -87,7 +87,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
     for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
     for name in SEEDS:  # read from text ('3') a seed would seed another stream than 3 does
-        if isinstance(v := getattr(cfg, name), bool) or not isinstance(v, numbers.Integral): raise ValueError(f"{name} must be a whole number, got {v!r}")
+        if isinstance(v := getattr(cfg, name), bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64:  # torch's seeds
+            raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
     for name in SWITCHES:  # read from text, 'False' would count as true
         if not isinstance(v := getattr(cfg, name), bool): raise ValueError(f"{name} must be True or False, got {v!r}: give the value itself, not text")
     # 'auto' takes the compiled driver for more than one task at once (`driver_candidates`); the device is not known yet,
@@ -568,7 +569,8 @@ def open_run(out:Path, cfg:TrainConfig=None,
     run = Run(stored, out)
     run.load_state_dict(sd)
     run._checkpoint_seen = seen
-    _write_config(out, stored)  # this session's iters, device, ...
+    # this session's iters, device, ...; with nothing to train, the checkpoint's own, which the folder then holds
+    _write_config(out, stored if run.iteration < stored.iters else TrainConfig(**sd['config']))
     return run
 
 def check_writable_run_folder(out:Path):

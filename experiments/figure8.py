@@ -19,12 +19,10 @@ WAYS = (2, 5, 8, 10)
 VAL_CLASSES, VAL_TASKS, POINTS = 100, 100, 12
 
 def config(n:int, scale, args):
-    from omniglot import PAPER_SPLIT_SEED
-    from hidra_nb.training import make_config
-    return make_config('omniglot', data_root=args.data_root, method='hidra', ways=str(n), hidden=scale.hidden, tasks=scale.tasks,
-                       queries=scale.queries, first_order=scale.first_order, iters=scale.iters, inner_lr=0.4, inner_steps=1,
-                       test_inner_steps=1, seed=args.seed, split_seed=PAPER_SPLIT_SEED, val_classes=VAL_CLASSES,
-                       val_every=max(1, scale.iters // POINTS), val_tasks=VAL_TASKS, ckpt_every=max(1, min(50, scale.iters // 5)), device=args.device)
+    "HIDRA `n` as omniglot.py's jobs of `scale` train, but validating, on tasks adapted as training adapts them."
+    from omniglot import scale_config
+    return scale_config(scale, args, method='hidra', ways=str(n), hidden=scale.hidden, inner_lr=0.4, inner_steps=1, test_inner_steps=1,
+                        val_classes=VAL_CLASSES, val_every=max(1, scale.iters // POINTS), val_tasks=VAL_TASKS)
 
 def curve(metrics:Path, n:int)->list: # a row for each validation: the training accuracy since the one before, and the validation's
     import json

@@ -89,12 +89,16 @@ def git_commit(*scripts:str)->str:
         return rev + ('+dirty' if dirty else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
+def scale_config(scale:Scale, args, **settings):
+    "A training run's configuration at `scale`, as every run of it trains (figure8.py's too): `settings` (method, ways, ...) over the scale's."
+    from hidra_nb.training import make_config
+    return make_config('omniglot', **{**dict(data_root=args.data_root, tasks=scale.tasks, queries=scale.queries, first_order=scale.first_order,
+                                             iters=scale.iters, seed=args.seed, split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0,
+                                             ckpt_every=max(1, min(50, scale.iters // 5)), device=args.device), **settings})
+
 def open_job_run(job:Job, scale:Scale, scale_name:str, args)->tuple: # (the Run, its folder)
-    from hidra_nb.training import SettingsClash, make_config, open_run
-    cfg = make_config('omniglot', data_root=args.data_root, method=job.method, ways=job.ways, hidden=job.hidden, tasks=scale.tasks, inner_lr=job.inner_lr,
-                      queries=scale.queries, first_order=scale.first_order, iters=scale.iters, seed=args.seed,
-                      split_seed=PAPER_SPLIT_SEED, val_classes=0, val_every=0, ckpt_every=max(1, min(50, scale.iters // 5)),
-                      device=args.device)
+    from hidra_nb.training import SettingsClash, open_run
+    cfg = scale_config(scale, args, method=job.method, ways=job.ways, hidden=job.hidden, inner_lr=job.inner_lr)
     out = HERE / 'runs' / scale_name / job.name
     try: run = open_run(out, cfg, keep=TIMINGS)
     except SettingsClash as e: sys.exit(f"{out.relative_to(HERE)} holds this job's run with other settings ({e.settings}): give the options "

@@ -268,8 +268,8 @@ def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `na
 
 def check_made_as_run(made:dict, kw:dict):
     "Fail where `made`, which every row will say it was made with, is not what the evaluation's arguments `kw` run."
-    run = {k: kw['n_tasks' if k == 'tasks' else k] for k in made if ('n_tasks' if k == 'tasks' else k) in kw}
-    if differ := {k: (made[k], v) for k, v in run.items() if v != made[k]}: raise ValueError(
+    argument = {k: 'n_tasks' if k == 'tasks' else k for k in made}  # the rows' `tasks` is `evaluate`'s `n_tasks`
+    if differ := {k: (made[k], kw[a]) for k, a in argument.items() if a in kw and kw[a] != made[k]}: raise ValueError(
         "the rows would say they were made otherwise than they are (" + ', '.join(f"{k}: {a} in made, {b} run" for k, (a, b) in differ.items())
         + "): give `made` the settings the evaluation runs with")
 

@@ -560,7 +560,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         return run
     seen = file_stamp(ckpt_path)  # before reading it: a checkpoint written meanwhile is then not taken for this one
     sd = load_checkpoint(ckpt_path)
-    stored = TrainConfig(**sd['config'])
+    stored = saved = TrainConfig(**sd['config'])
     check_one_run(out, stored)
     if cfg is not None:
         check_same_run(out, asdict(cfg), stored)
@@ -570,7 +570,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
     run.load_state_dict(sd)
     run._checkpoint_seen = seen
     # this session's iters, device, ...; with nothing to train, the checkpoint's own, which the folder then holds
-    _write_config(out, stored if run.iteration < stored.iters else TrainConfig(**sd['config']))
+    _write_config(out, stored if run.iteration < stored.iters else saved)
     return run
 
 def check_writable_run_folder(out:Path):

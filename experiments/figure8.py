@@ -1,7 +1,7 @@
 """The paper's Figure 8: HIDRA's training and validation accuracy during meta-training on Omniglot, for N = 2, 5, 8, 10.
 
     python experiments/figure8.py                  # CPU scale: 300 meta-iterations each (about 25 minutes on 2 cores)
-    python experiments/figure8.py --scale full     # the paper's scale, for a GPU
+    python experiments/figure8.py --scale full     # as the full-scale Table 2 jobs (60,000 meta-iterations), for a GPU
 
 The paper: "the gap between the training and validation error grows with the number of classes per task". Each N
 trains HIDRA as omniglot.py's jobs of that scale do, but holds out 100 of the paper split's 1200 training characters

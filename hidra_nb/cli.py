@@ -215,7 +215,7 @@ def demo(args):
     with training_lock(args.out):  # the evaluation too: another demo in this folder would write its demo.csv meanwhile
         held = run.iteration  # a demo run folder from before: it resumes, or is already done
         run.fit(progress=not args.quiet)
-        print(f"meta-trained {run.iteration - held} iterations in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
+        print(f"meta-trained {run.iteration - held} iteration{'s' * (run.iteration - held != 1)} in {time.time() - start:.0f} s" + (f", after the {held} that {args.out} held" if held else ''))
         model, cfg, test_data = load_initialisation(args.out, run.device)
         untrained.to(run.device)
         kw = dict(n_tasks=args.tasks, **eval_settings(cfg))

@@ -128,7 +128,7 @@ class CachedEvaluator:
 
 # %% ../nbs/07_demos.ipynb #5d904933
 def show_percent(ax):
-    "The accuracy axis from 0 to 102%, or higher where a 95% interval drawn reaches past it (a normal interval can pass 100%)."
+    "The accuracy axis from 0 to 102%, or higher where a 95% interval drawn reaches past it (mean plus t standard errors can pass 100%)."
     ax.set_ylim(0, max(102, ax.dataLim.ymax + 1))
 
 # %% ../nbs/07_demos.ipynb #7facddc0

@@ -8,10 +8,11 @@ __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', '
            'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward', 'check_rate',
            'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
            'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step',
-           'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'compiled_calls',
-           'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step',
-           'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward',
-           'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'peak_allocated_mb']
+           'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'first_line',
+           'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
+           'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
+           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
+           'peak_allocated_mb']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -352,6 +353,10 @@ def compiled_task_meta_grad(device_type:str='cpu'):
 class CompilerUnavailable(RuntimeError):
     "torch.compile could not build a compiled driver here; its uncompiled twin computes the same."
 
+def first_line(e:Exception)->str:
+    "An error's first line that says something: what failed, without the advice and the traces torch adds after it."
+    return next((l.strip() for l in str(e).splitlines() if l.strip()), '')
+
 # %% ../nbs/01_maml.ipynb #0e3095b8
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
@@ -435,7 +440,7 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
         way_out = f"use driver={uncompiled!r} (--driver {uncompiled}), which computes the same"
         if _compiler_failed(e): raise CompilerUnavailable(
             "torch.compile could not build the compiled driver (on a CPU it needs a C++ compiler such as g++ on the PATH, "
-            f"on a GPU Triton): install it, or {way_out}. The compiler said: {e}") from e
+            f"on a GPU Triton): install it, or {way_out}. The compiler said: {first_line(e)}") from e
         if _recompile_limit_hit(e): raise CompilerUnavailable(
             f"this process has compiled the driver's code in {RECOMPILE_LIMIT} versions already (one for each shape, "
             "setting and thread count it met), torch.compile's limit here: start a new process (in a notebook, restart "

@@ -7,11 +7,11 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS
            'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'make_config', 'make_model', 'pick_device',
            'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
            'load_checkpoint', 'load_weights', 'world_size', 'first_process', 'process_group_backend',
-           'init_distributed', 'all_reduce_kept', 'end_distributed', 'shard', 'AllReduceGrads', 'reduce_device',
-           'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run', 'folder_settings',
-           'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder', 'config_for',
-           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
-           'check_no_trainer', 'file_stamp']
+           'init_distributed', 'all_reduce_kept', 'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads',
+           'reduce_device', 'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run',
+           'folder_settings', 'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder',
+           'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy',
+           'training_lock', 'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time
@@ -26,7 +26,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4, check_whole_number
-from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
+from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, hidra_backward, adapted_accuracy, same_c_groups
 from .data import load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
@@ -36,7 +36,7 @@ from functools import lru_cache
 class TrainConfig:
     "Everything that defines a meta-training run."
     dataset:str='glyphs' # 'glyphs' (built in, no download), 'omniglot' or 'miniimagenet'
-    data_root:str=None # folder of the data set; None: glyphs need none, the others are searched for
+    data_root:str=None # folder of the data set (glyphs need none); left out, the others are searched for
     method:str='hidra' # 'hidra' (one master neuron, any N) or 'maml' (a fixed output layer, one N)
     ways:str='5' # classes a task: 5, a range 2-10 (drawn per meta-batch) or a list 2,5,8; MAML needs one N
     mixed_ways:bool=False # HIDRA with several N: draw N for every task, so one meta-batch mixes them
@@ -57,7 +57,7 @@ class TrainConfig:
     val_tasks:int=100 # validation tasks, the same ones every time
     ckpt_every:int=500 # iterations between checkpoints
     device:str='auto' # 'auto' (a GPU when there is one), 'cpu', 'cuda', ...
-    driver:str='auto' # meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled), or 'auto' (the faster of vmap and the loop on a GPU, of compiled and the loop on a CPU for a long run, timed on the first meta-batch; see `driver_candidates`)
+    driver:str='auto' # meta-batch driver: 'loop', 'compiled', 'vmap', 'recompute' (second order in one inner step's memory), 'compiled-recompute' (the same, compiled), or 'auto' (the faster of vmap and the loop on a GPU, of compiled and the loop on a CPU for a long run, timed on the first meta-batch: the training chapter's "Which driver")
     side_by_side:int=1 # tasks at once, each on a thread of its own: the compiled driver on a CPU; 2 may be faster, at one more task's memory
 
 SETTINGS = frozenset(f.name for f in fields(TrainConfig))  # every setting's name: what a config, or a checkpoint's, may hold
@@ -203,7 +203,7 @@ def load_checkpoint(path:Path)->dict:
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: give a run folder that `hidra_nb train --out` wrote, or its checkpoint.pt")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
-        said = (str(e).strip().splitlines() or [''])[0].split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
+        said = first_line(e).split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
         raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
                          "another file; restore it from a copy, or give another run folder") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
@@ -268,12 +268,16 @@ def end_distributed():
     _last_reduced.clear()
 
 # %% ../nbs/04_training.ipynb #09a3aec0
+def check_tasks_split(n_tasks:int, world:int):
+    "Fail, naming the fix, where a meta-batch's tasks do not split evenly over the processes."
+    if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: make --tasks a multiple of {world}")
+
 def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
           rank:int, world:int):
     "This process's share of a meta-batch: every `world`-th task from task `rank` on, `T/world` in all, in the same form."
     groups = same_c_groups(batch)
     n_tasks = sum(len(g[0]) for g in groups)
-    if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: make --tasks a multiple of {world}")
+    check_tasks_split(n_tasks, world)
     # every world-th task, not a block of consecutive ones: a mixed batch's groups come by N, and a block would give the
     # first process the smallest tasks and the last the largest, which the others would wait for
     start, mine = 0, []
@@ -325,6 +329,7 @@ class Run:
     def __init__(self, cfg:TrainConfig, out:Path=None): # `out`: the run folder, None to keep nothing on disk
         self.device = pick_device(cfg.device, world_size())
         self.rank, self.world = init_distributed(self.device)
+        check_tasks_split(cfg.tasks, self.world)  # before the run folder is made or written
         self.cfg, self.out = cfg, Path(out) if out else None
         self.train_data, self._val = self.data_split('train'), None  # the validation split is read when first needed (`val_data`)
         torch.manual_seed(cfg.seed)

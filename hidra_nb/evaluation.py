@@ -22,7 +22,7 @@ from .backbone import check_whole_number
 from .maml import accuracy_by_step, check_model, check_rate
 from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, write_atomic, write_csv, TaskSampler
-from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model
+from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, trainer_in
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
 def t_within(t:float, df:int)->float:
@@ -228,6 +228,9 @@ def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or
                        )->tuple: # (model, TrainConfig, the run's test split)
     "The model and configuration saved in a run's checkpoint, read as data, and the test split, checked to share no class with training."
     path = checkpoint_of(run)
+    if not path.exists() and path.parent.is_dir() and (holder := trainer_in(path.parent)): raise FileNotFoundError(
+        f"no checkpoint at {path} yet: {holder} trains that run and has not saved one. It saves every --ckpt-every "
+        "iterations (500 unless given) and when stopped (Ctrl-C): evaluate then")
     sd = load_checkpoint(path)
     cfg = TrainConfig(**sd['config'])
     test_data = load_split(cfg.dataset, 'test', data_root or cfg.data_root, cfg.split_seed, cfg.val_classes)

@@ -11,7 +11,7 @@ __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS
            'reduce_device', 'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run',
            'folder_settings', 'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder',
            'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy',
-           'training_lock', 'check_no_trainer', 'file_stamp']
+           'training_lock', 'trainer_in', 'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time
@@ -778,9 +778,11 @@ class RunFolderBusy(OSError):
 
 def _folder_key(out:Path)->tuple: s = os.stat(out); return s.st_dev, s.st_ino  # the same folder, however its path is spelt
 
-def _busy(out:Path, lock)->RunFolderBusy: # `lock`: the lock file, open
-    lock.seek(0)
-    return RunFolderBusy(f"{out} is in use now, by {lock.read().strip() or 'another process'}: two runs in one folder would write over "
+def _holder(lock)->str: # `lock`: the lock file, open
+    lock.seek(0); return lock.read().strip() or 'another process'
+
+def _busy(out:Path, holder:str)->RunFolderBusy:
+    return RunFolderBusy(f"{out} is in use now, by {holder}: two runs in one folder would write over "
                          "each other's checkpoints and results. Let it finish, or stop it (Ctrl-C: it saves) and run this again to go on from there")
 
 # %% ../nbs/04_training.ipynb #f1a0c7e5
@@ -801,7 +803,7 @@ def training_lock(out:Path): # a run folder
         except OSError as e:  # a file system that cannot lock (some network ones)
             print(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there", file=sys.stderr)
             locked = None
-        if locked is False: raise _busy(out, f)
+        if locked is False: raise _busy(out, _holder(f))
         if locked:
             f.seek(0); f.truncate()
             f.write(f"process {os.getpid()} on {platform.node()} since {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"); f.flush()
@@ -813,14 +815,18 @@ def training_lock(out:Path): # a run folder
                 fcntl.flock(f, fcntl.LOCK_UN)  # now, not when the file closes: a process forked meanwhile shares the lock
 
 # %% ../nbs/04_training.ipynb #f1a0c7e6
-def check_no_trainer(out:Path):
-    "Fail with `RunFolderBusy` where another process trains in run folder `out` now; it asks without taking the lock, and writes nothing (under torchrun, the first process asks)."
+def trainer_in(out:Path)->str: # None where no other process trains there
+    "Who trains in run folder `out` now, as its lock file names them; it asks without taking the lock, and writes nothing."
     lock = Path(out) / LOCK_FILE
-    if fcntl is None or not first_process() or not lock.exists() or _folder_key(out) in _held: return  # no lock file: no trainer yet
+    if fcntl is None or not lock.exists() or _folder_key(out) in _held: return None  # no lock file: no trainer yet
     with open(lock) as f:
         try: free = _try_flock(f, fcntl.LOCK_SH)  # a trainer's exclusive lock refuses even a shared one
-        except OSError: return  # a file system that cannot lock: `training_lock` says so
-        if not free: raise _busy(out, f)
+        except OSError: return None  # a file system that cannot lock: `training_lock` says so
+        return None if free else _holder(f)
+
+def check_no_trainer(out:Path):
+    "Fail with `RunFolderBusy` where another process trains in run folder `out` now (`trainer_in`; under torchrun, the first process asks)."
+    if first_process() and (holder := trainer_in(out)): raise _busy(out, holder)
 
 # %% ../nbs/04_training.ipynb #f1a0c7e3
 def file_stamp(path:Path)->tuple: # None where there is no file

@@ -75,7 +75,7 @@ class ProductConv2d(nn.Conv2d):
 
 # %% ../nbs/00_backbone.ipynb #0ead7bf7
 def thin_convolutions_as_products(model:nn.Module, max_in_channels:int=1):
-    "Within this block, every `ProductConv2d` of `model` with at most `max_in_channels` input channels runs as `conv_as_product` (in a `ConvBlock`, in window order)."
+    "Within this block, every `ProductConv2d` of `model` with at most `max_in_channels` input channels runs as `conv_as_product` (in a `ConvBlock` whose image sides are even, in window order)."
     return switched([m for m in model.modules() if isinstance(m, ProductConv2d) and m.in_channels <= max_in_channels], 'as_product', True)
 
 # %% ../nbs/00_backbone.ipynb #fdd1999f

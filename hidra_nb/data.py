@@ -653,7 +653,7 @@ def load_omniglot(split:str='train', # 'train', 'val' (needs `n_val` in the pape
                   check_counts:bool=True, # expect the official counts
                   refresh:bool=False, # decode again, ignoring the cache
                  )->FewShotDataset:
-    "One split of Omniglot, 28 x 28, ink 255 on 0, classes sorted, with the split recorded in `info`."
+    "One split of Omniglot, 28 x 28, ink 255 on 0, classes in a fixed order (the background set's, then the evaluation set's, each sorted), with the split recorded in `info`."
     check_split('omniglot', scheme, split, OMNIGLOT_SPLITS)
     if scheme == 'paper' and split == 'val' and not n_val: raise ValueError(NO_VAL)  # before the data is read
     full = omniglot_images(root, download, check_counts=check_counts, refresh=refresh)

@@ -1,15 +1,19 @@
-"""Check that every notebook in nbs/ is valid nbformat and that no two of its cells share an id.
+"""Check that every notebook in nbs/ is valid nbformat, that no two of its cells share an id, and that every widget
+its outputs show has its state saved with it.
 
-    python tools/check_notebooks.py    # exit 1, naming each notebook and id
+    python tools/check_notebooks.py    # exit 1, naming each notebook and what is wrong
 
 nbformat mends a repeated cell id when it reads a notebook, with only a warning, so nbdev, Jupyter and the site build
-all go on; but a cell id is how a link, a review or a tool names a cell, and one id for two cells names neither.
+all go on; but a cell id is how a link, a review or a tool names a cell, and one id for two cells names neither. A
+widget output without its state in the notebook's metadata (outputs copied in from another run of the notebook, say)
+shows on the docs site, and on GitHub, as its text form, `VBox(children=(...))`, instead of the widget.
 """
 import collections, json, sys
 from pathlib import Path
 import nbformat
 
 NBS = Path(__file__).resolve().parent.parent / 'nbs'
+WIDGET_VIEW, WIDGET_STATE = 'application/vnd.jupyter.widget-view+json', 'application/vnd.jupyter.widget-state+json'
 
 def problems(path:Path)->list:
     raw = json.loads(path.read_text())
@@ -17,8 +21,14 @@ def problems(path:Path)->list:
            for i, k in collections.Counter(c.get('id') for c in raw['cells']).items() if k > 1]
     try: nbformat.validate(nbformat.from_dict(raw))
     except nbformat.ValidationError as e: out.append(f"{path}: not a valid notebook ({e.message})")
+    saved = raw.get('metadata', {}).get('widgets', {}).get(WIDGET_STATE, {}).get('state', {})
+    for c in raw['cells']:
+        shown = [d['model_id'] for o in c.get('outputs', []) if (d := o.get('data', {}).get(WIDGET_VIEW))]
+        if lost := [m for m in shown if m not in saved]: out.append(
+            f"{path}: cell {c.get('id')} shows widget {', '.join(lost)}, whose state the notebook does not hold: "
+            "run the notebook and save it with its widget state")
     return out
 
 notebooks = sorted(NBS.glob('*.ipynb'))
 if bad := [p for nb in notebooks for p in problems(nb)]: sys.exit('\n'.join(bad))
-print(f"{len(notebooks)} notebooks valid, their cell ids unique")
+print(f"{len(notebooks)} notebooks valid, their cell ids unique, their widgets' state saved")

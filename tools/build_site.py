@@ -226,12 +226,16 @@ def link_code_comments(soup):
             pos = m.end()
         span.append(text[pos:])
 
+NOWRAP_CHARS = 24  # longer inline code may wrap, so that a narrow column or a phone can still hold it
+
 def finish_page(page_html, page, site_url, nb_pages):
     "Pandoc heading ids, page TOC, links in signature comments, links to the published site and to notebooks made local."
     from bs4 import BeautifulSoup
     soup = BeautifulSoup(page_html, 'html.parser')
     link_code_comments(soup)
     main = soup.select_one('.site-main')
+    for code in main.find_all('code'):  # inline code short enough to keep whole: `--tasks 1000` breaks at no hyphen
+        if code.find_parent('pre') is None and len(code.get_text()) <= NOWRAP_CHARS: code['class'] = (code.get('class') or []) + ['nowrap']
     used, toc = set(), []
     for h in main.find_all(re.compile(r'^h[1-6]$')):
         if 'title' in (h.get('class') or []): continue

@@ -2,6 +2,7 @@
 
     python experiments/figure8.py                  # CPU scale: 300 meta-iterations each (about 25 minutes on 2 cores)
     python experiments/figure8.py --scale full     # as the full-scale Table 2 jobs (60,000 meta-iterations), for a GPU
+    python experiments/figure8.py --plot-only      # figure8.png drawn again from figure8.csv, nothing trained
 
 The paper: "the gap between the training and validation error grows with the number of classes per task". Each N
 trains HIDRA as omniglot.py's jobs of that scale do, but holds out 100 of the paper split's 1200 training characters
@@ -34,6 +35,31 @@ def curve(metrics:Path, n:int)->list: # a row for each validation: the training 
             window = []
     return rows
 
+def read_rows(path:Path)->list: # figure8.csv's rows, N and iter as whole numbers, the accuracies as fractions
+    import csv
+    if not path.exists(): raise FileNotFoundError(f"no {path}: run figure8.py without --plot-only first")
+    with open(path, newline='') as f:
+        return [{**r, 'N': int(r['N']), 'iter': int(r['iter']), 'train_acc': float(r['train_acc']), 'val_acc': float(r['val_acc'])}
+                for r in csv.DictReader(f)]
+
+def plot(rows:list, path:Path):
+    "Training and validation accuracy against the meta-iteration, a panel for each N, two panels a row."
+    import math
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from hidra_nb.evaluation import save_figure
+    n_rows = math.ceil(len(WAYS) / 2)
+    fig, axs = plt.subplots(n_rows, 2, figsize=(7, 2.8 * n_rows), sharex=True, sharey=True, squeeze=False)
+    for ax, n in zip(axs.flat, WAYS):
+        mine = [r for r in rows if r['N'] == n]
+        ax.plot([r['iter'] for r in mine], [100 * r['train_acc'] for r in mine], 'o-', ms=3, label='training')
+        ax.plot([r['iter'] for r in mine], [100 * r['val_acc'] for r in mine], 's--', ms=3, label='validation')
+        ax.set_title(f'HIDRA, {n}-way')
+    for ax in axs[-1]: ax.set_xlabel('meta-iteration')
+    for ax in axs[:, 0]: ax.set_ylabel('query accuracy\nafter one step (%)')
+    axs[0, 0].legend(fontsize=8)
+    plt.tight_layout(); save_figure(fig, path); plt.close(fig)
+
 def main(argv=None):
     from omniglot import SCALES, TIMINGS, fit_timed, git_commit
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -41,11 +67,13 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0, help="the seed of every training run (default 0)")
     p.add_argument('--device', default='auto', help="'auto' (a GPU where there is one), 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--data-root', default=None, help="Omniglot's folder, where it is not found by itself")
+    p.add_argument('--plot-only', action='store_true', help="draw figure8.png again from the scale's figure8.csv, training nothing")
     args = p.parse_args(argv)
-    import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    path = HERE / 'results' / args.scale / 'figure8.csv'
+    if args.plot_only:
+        plot(read_rows(path), path.with_suffix('.png'))
+        print(f"wrote {path.with_suffix('.png').relative_to(HERE.parent)} from {path.relative_to(HERE.parent)}"); return
     from hidra_nb.data import write_csv
-    from hidra_nb.evaluation import save_figure
     from hidra_nb.training import open_run, pick_device, what_runs_here
     scale, rows = SCALES[args.scale], []
     commit = git_commit('figure8.py', 'omniglot.py')  # once, before the training: the code that trains them all
@@ -58,16 +86,8 @@ def main(argv=None):
         last = rows[-1]
         print(f"HIDRA {n}: trained in {spent['seconds']:.0f} s; at iteration {last['iter']}: training {100 * last['train_acc']:.1f}%, "
               f"validation {100 * last['val_acc']:.1f}%, gap {100 * (last['train_acc'] - last['val_acc']):+.1f} points", flush=True)
-    path = HERE / 'results' / args.scale / 'figure8.csv'
     write_csv(path, rows)
-    fig, axs = plt.subplots(1, len(WAYS), figsize=(3.2 * len(WAYS), 2.8), sharey=True)
-    for ax, n in zip(axs, WAYS):
-        mine = [r for r in rows if r['N'] == n]
-        ax.plot([r['iter'] for r in mine], [100 * r['train_acc'] for r in mine], 'o-', ms=3, label='training')
-        ax.plot([r['iter'] for r in mine], [100 * r['val_acc'] for r in mine], 's--', ms=3, label='validation')
-        ax.set_title(f'HIDRA, {n}-way'); ax.set_xlabel('meta-iteration')
-    axs[0].set_ylabel('query accuracy after one step (%)'); axs[0].legend(fontsize=8)
-    plt.tight_layout(); save_figure(fig, path.with_suffix('.png')); plt.close(fig)
+    plot(rows, path.with_suffix('.png'))
     print(f"wrote {path.relative_to(HERE.parent)} and {path.with_suffix('.png').relative_to(HERE.parent)}")
 
 if __name__ == '__main__':

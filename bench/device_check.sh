@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU checks, as one script for a short lease of a GPU machine: about 8-9 minutes on a GPU, by estimate.
 #
-#   BENCH_COMMIT=$(git describe --always --dirty) bash bench/device_check.sh   # on the GPU machine; log and CSV in $OUT
+#   BENCH_COMMIT=<commit> bash bench/device_check.sh   # on the GPU machine, which has no git: the commit from `git describe --always --dirty` here; log and CSV in $OUT
 #   . .venv/bin/activate && DEVICE=cpu TASKS=4 PAIRS=2 DEMO_ITERS=20 bash bench/device_check.sh   # a rehearsal here, small
 #
 # The rehearsal runs every step on this machine's CPU, to catch a broken step before a lease is spent on it. The

@@ -80,7 +80,8 @@ def main():
     p.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'), help="glibc keeps freed memory (as `hidra_nb train`), or its defaults")
     p.add_argument('--images', default='omniglot', choices=('omniglot', 'miniimagenet'), help="the workload's image shape and Conv4 width")
-    p.add_argument('--driver', default=None, choices=DRIVERS, help="our driver, one of hidra_nb.maml.DRIVERS (default: the one a training run tries first: compiled on a CPU, vmap on a GPU)")
+    p.add_argument('--driver', default=None, choices=[d for d in DRIVERS if d != 'auto'],  # `maml_backward`'s 'auto' is the loop on a CPU
+                   help="our driver (default: the one a training run tries first: compiled on a CPU, vmap on a GPU)")
     p.add_argument('--side-by-side', type=at_least_one, default=1, help="tasks ours runs at once (compiled driver only)")
     p.add_argument('--against', default='plain', choices=list(AGAINST),
                    help="the plain loop, `higher` or learn2learn (each around Algorithm 1 for HIDRA, as in maml_bench.py), ours "

@@ -283,7 +283,7 @@ def checkout_commit()->str:
     "The commit these figures belong to: `git describe`, '-dirty' when the tree had changes; BENCH_COMMIT where there is no git (a lent GPU machine's copy)."
     try: described = subprocess.run(['git', 'describe', '--always', '--dirty', '--abbrev=7'], cwd=HERE, capture_output=True, text=True).stdout.strip()
     except FileNotFoundError: described = ''
-    return described or os.environ.get('BENCH_COMMIT', 'unknown')
+    return described or os.environ.get('BENCH_COMMIT') or 'unknown'  # set but empty: unknown too
 
 def write_csv(path:Path, rows, meta:dict):
     "The rows, each with the run's `meta`, as a CSV at `path`, written whole or not at all (`hidra_nb.data.write_csv`)."

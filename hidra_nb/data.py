@@ -448,10 +448,11 @@ def save_atomic(obj, path:Path):
     write_atomic(path, lambda f: torch.save(obj, f))
 
 # %% ../nbs/03_data.ipynb #43479645
-def write_csv(path:Path, rows:list): # dicts with the same keys, in the first one's order
-    "`rows` as a CSV file at `path`, its folder made if need be, written whole or not at all (`write_atomic`)."
+def write_csv(path:Path, rows:list): # dicts: the columns are their keys, in the order first met
+    "`rows` as a CSV file at `path`, its folder made if need be, written whole or not at all (`write_atomic`); a row without a column's key leaves its cell empty."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    def write(f): w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    def write(f): w = csv.DictWriter(f, fieldnames=columns); w.writeheader(); w.writerows(rows)
     write_atomic(path, write, 'w')
 
 # %% ../nbs/03_data.ipynb #c0136bf6

@@ -284,7 +284,7 @@ class MadeOtherwise(ValueError):
     def __init__(self, msg:str, differ:dict): # setting -> (its value in the file, or None where the file has none; the value asked for)
         super().__init__(msg); self.differ = differ
 
-RESULT_COLUMNS = ('N', 'step', 'acc', 'diff', 'ci95')  # what `evaluate` and `compare` measure; every other column says how
+RESULT_COLUMNS = ('N', 'step', 'acc', 'diff', 'ci95', 'tasks')  # what `evaluate` and `compare` give; every other column says how it was made
 
 def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `name`
                made:dict): # how new ones would be made

@@ -36,11 +36,16 @@ def curve(metrics:Path, n:int)->list: # a row for each validation: the training 
     return rows
 
 def read_rows(path:Path)->list: # figure8.csv's rows, N and iter as whole numbers, the accuracies as fractions
+    "The rows `figure8.py` wrote; a file cut short, changed, or without every N of `WAYS`, is named, not drawn half."
     import csv
     if not path.exists(): raise FileNotFoundError(f"no {path}: run figure8.py without --plot-only first")
     with open(path, newline='') as f:
-        return [{**r, 'N': int(r['N']), 'iter': int(r['iter']), 'train_acc': float(r['train_acc']), 'val_acc': float(r['val_acc'])}
-                for r in csv.DictReader(f)]
+        try: rows = [{**r, 'N': int(r['N']), 'iter': int(r['iter']), 'train_acc': float(r['train_acc']), 'val_acc': float(r['val_acc'])}
+                     for r in csv.DictReader(f)]
+        except (KeyError, TypeError, ValueError): raise ValueError(f"{path} is cut short or not figure8.py's: run figure8.py without --plot-only to write it again") from None
+    if missing := [n for n in WAYS if n not in {r['N'] for r in rows}]: raise ValueError(
+        f"{path} has no rows for N = {', '.join(map(str, missing))}: run figure8.py without --plot-only to write them")
+    return rows
 
 def plot(rows:list, path:Path):
     "Training and validation accuracy against the meta-iteration, a panel for each N, two panels a row."

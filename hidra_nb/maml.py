@@ -9,8 +9,8 @@ __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', '
            'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
            'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step',
            'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'first_line',
-           'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward',
-           'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
+           'compiler_said', 'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
+           'compiled_meta_backward', 'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
            'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
            'peak_allocated_mb']
 
@@ -357,6 +357,11 @@ def first_line(e:Exception)->str:
     "An error's first line that says something: what failed, without the advice and the traces torch adds after it."
     return next((l.strip() for l in str(e).splitlines() if l.strip()), '')
 
+def compiler_said(e:Exception)->str:
+    "What failed inside `torch.compile`: the error it wraps (`inner_exception`; torch 2.6's message opens with \"backend='inductor' raised:\"), in one line."
+    inner = getattr(e, 'inner_exception', None)
+    return f"{type(inner).__name__}: {first_line(inner)}" if inner is not None else first_line(e)
+
 # %% ../nbs/01_maml.ipynb #0e3095b8
 def _compiler_failed(e:Exception)->bool:
     from torch._dynamo.exc import BackendCompilerFailed
@@ -440,7 +445,7 @@ def compiled_by_task(task_grad, # a `torch.compile`d function with the signature
         way_out = f"use driver={uncompiled!r} (--driver {uncompiled}), which computes the same"
         if _compiler_failed(e): raise CompilerUnavailable(
             "torch.compile could not build the compiled driver (on a CPU it needs a C++ compiler such as g++ on the PATH, "
-            f"on a GPU Triton): install it, or {way_out}. The compiler said: {first_line(e)}") from e
+            f"on a GPU Triton): install it, or {way_out}. The compiler said: {compiler_said(e)}") from e
         if _recompile_limit_hit(e): raise CompilerUnavailable(
             f"this process has compiled the driver's code in {RECOMPILE_LIMIT} versions already (one for each shape, "
             "setting and thread count it met), torch.compile's limit here: start a new process (in a notebook, restart "

@@ -8,12 +8,20 @@ all go on; but a cell id is how a link, a review or a tool names a cell, and one
 widget output without its state in the notebook's metadata (outputs copied in from another run of the notebook, say)
 shows on the docs site, and on GitHub, as its text form, `VBox(children=(...))`, instead of the widget.
 """
-import collections, json, sys
+import collections, json, re, sys
 from pathlib import Path
 import nbformat
 
 NBS = Path(__file__).resolve().parent.parent / 'nbs'
 WIDGET_VIEW, WIDGET_STATE = 'application/vnd.jupyter.widget-view+json', 'application/vnd.jupyter.widget-state+json'
+
+def needed(shown:list, saved:dict)->set:
+    "The widget models that showing `shown` takes: each one, and every model its saved state names (`IPY_MODEL_<id>`), and theirs."
+    seen, todo = set(), list(shown)
+    while todo:
+        if (m := todo.pop()) in seen: continue
+        seen.add(m); todo += re.findall(r'IPY_MODEL_([0-9a-f]+)', json.dumps(saved.get(m, {})))
+    return seen
 
 def problems(path:Path)->list:
     raw = json.loads(path.read_text())
@@ -24,8 +32,8 @@ def problems(path:Path)->list:
     saved = raw.get('metadata', {}).get('widgets', {}).get(WIDGET_STATE, {}).get('state', {})
     for c in raw['cells']:
         shown = [d['model_id'] for o in c.get('outputs', []) if (d := o.get('data', {}).get(WIDGET_VIEW))]
-        if lost := [m for m in shown if m not in saved]: out.append(
-            f"{path}: cell {c.get('id')} shows widget {', '.join(lost)}, whose state the notebook does not hold: "
+        if lost := sorted(needed(shown, saved) - saved.keys()): out.append(
+            f"{path}: cell {c.get('id')} shows widget {', '.join(lost)}, whose state the notebook does not hold (or a part of it): "
             "run the notebook and save it with its widget state")
     return out
 

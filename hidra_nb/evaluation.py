@@ -298,9 +298,9 @@ def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `na
     "Fail with `MadeOtherwise`, naming every setting that differs, unless every row says it was made as `made` says, no more and no less, with `INTERVAL`'s interval (compared as the file reads it back)."
     # True reads back as 'True', 5 as 5.0 in a column of fractions, 5 as '5' in a caller's own; an empty value as none
     expected = {k: _cell(k, str(v)) for k, v in {**made, **INTERVAL}.items() if str(v) != ''}
-    for r in rows:
-        recorded = {k: r.get(k) for k in r.keys() - expected.keys() - set(RESULT_COLUMNS)}  # a setting the rows record and `made` leaves out
-        if differ := {**{k: (r.get(k), v) for k, v in expected.items() if r.get(k) != v}, **{k: (v, None) for k, v in recorded.items()}}:
+    for r in rows:  # `made`'s settings, then any the row alone records: None there, or None here, where one side has none
+        keys = [*expected, *(k for k in r if k not in expected and k not in RESULT_COLUMNS)]
+        if differ := {k: (r.get(k), expected.get(k)) for k in keys if r.get(k) != expected.get(k)}:
             said = ', '.join(f"{k}: {'not recorded, by an older hidra_nb' if there is None else there} there, {'not given' if here is None else here} here"
                              for k, (there, here) in differ.items())
             raise MadeOtherwise(f"{path} holds {name} made otherwise ({said})", differ)

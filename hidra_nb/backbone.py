@@ -136,6 +136,9 @@ class Conv4(nn.Sequential):
             fix = ("give a single image a batch dimension, x[None]" if x.dim() == 3 and x.shape[0] == c else
                    "give one-channel images their channel dimension, x[:, None]" if x.dim() == 3 and c == 1 else f"give them as (B, {c}, H, W)")
             raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: {fix}")
+        if x.shape[1] != (c := self[0][0].in_channels): raise ValueError(
+            f"this Conv4 takes {c}-channel images (in_channels={c}), got {x.shape[1]} channels, shape {tuple(x.shape)}: "
+            f"give it {c}-channel images, or build Conv4({x.shape[1]}, ...) for these")
         if min(x.shape[-2:]) < 2 ** n_blocks: raise ValueError(
             f"images of {tuple(x.shape[-2:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
             f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")

@@ -216,7 +216,7 @@ def load_glyphs(split:str='train', # 'train', 'val' or 'test'
     "The built-in synthetic dataset: random pen-stroke characters, drawn on the CPU in seconds."
     if split not in GLYPH_SPLITS: raise ValueError(f"unknown split {split!r} for glyphs: choose from {list(GLYPH_SPLITS)}")
     n = GLYPH_SPLITS[split] if n_classes is None else n_classes  # the strokes are drawn for all n at once: glyph i depends on (split, seed, n)
-    check_whole_number('n_classes', n)
+    check_whole_number('n_classes', n); check_whole_number('seed', seed, 0)  # '0' would draw other glyphs under the same names
     images = make_glyphs(n, n_per_class, derive_seed('glyphs', split, seed), size)
     return FewShotDataset(images, [f'glyph-{split}-seed{seed}-{i}of{n}' for i in range(n)], dict(dataset='glyphs', split=split, split_seed=seed))
 
@@ -273,6 +273,7 @@ class TaskSampler(torch.utils.data.Dataset):
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
         self.seed, self.batches, self.step, self.device = seed, batches, 0, torch.device(device)
         for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)): check_whole_number(name, v)
+        check_whole_number('seed', seed, 0)
         for n in self.ways: self.check_ways(n)
         self.images = ds.images.to(self.device)
 
@@ -518,19 +519,22 @@ def find_omniglot(root:Path|str=None, # a folder; default: `data_root()/omniglot
 
 # %% ../nbs/03_data.ipynb #6a6a92cb
 def omniglot_listing(source:Path)->dict: # 'Alphabet/characterNN' -> sorted paths of its PNGs (in the zip, or under `source`)
-    "The PNGs of one Omniglot set, a folder or a zip, by character in sorted order; other files are ignored."
+    "The PNGs of one Omniglot set, a folder or a zip, by character in sorted order (a character's folder with none: no PNGs); other files are ignored."
     if source.suffix == '.zip':
         try:
             with zipfile.ZipFile(source) as z: names = z.namelist()
         except zipfile.BadZipFile: raise ValueError(f"{source} is not a readable zip (a download cut short?): fetch it again, "
                                                     "or put the extracted folder there instead") from None
-    else: names = [os.path.relpath(os.path.join(d, f), source).replace(os.sep, '/') for d, _, fs in os.walk(source) for f in fs]
+    else:  # folders end in '/', as in a zip; links are followed: an alphabet may be linked in from elsewhere
+        names = [os.path.relpath(os.path.join(d, f), source).replace(os.sep, '/') + end
+                 for d, folders, files in os.walk(source, followlinks=True) for fs, end in ((folders, '/'), (files, '')) for f in fs]
     chars = {}
     for name in names:
-        parts = name.split('/')
+        parts = name.rstrip('/').split('/')
         if parts[0] == source.stem: parts = parts[1:]  # a zip holds images_background/<Alphabet>/...
-        if len(parts) == 3 and parts[2].lower().endswith('.png') and not any(p.startswith(('.', '__MACOSX')) for p in parts):
-            chars.setdefault('/'.join(parts[:2]), []).append(name)
+        if any(p.startswith(('.', '__MACOSX')) for p in parts): continue
+        if name.endswith('/') and len(parts) == 2: chars.setdefault('/'.join(parts), [])  # an empty one is named, not dropped
+        elif len(parts) == 3 and parts[2].lower().endswith('.png'): chars.setdefault('/'.join(parts[:2]), []).append(name)
     return {c: sorted(chars[c]) for c in sorted(chars)}
 
 # %% ../nbs/03_data.ipynb #3abd6abe
@@ -539,13 +543,15 @@ def check_omniglot_listing(listing:dict, source:Path, expected:tuple=None): # (a
     fix = "the zip is damaged: fetch it again" if source.suffix == '.zip' else f"delete it and extract {source.name}.zip again"
     if not listing: raise FileNotFoundError(f"{source} holds no Omniglot characters (<Alphabet>/<character>/*.png): {fix}")
     counts = {c: len(v) for c, v in listing.items()}
-    n = max(counts.values())
-    if (short := [c for c, k in counts.items() if k < n]):
-        raise ValueError(f"{source} looks half-extracted: {source / short[0]} has {counts[short[0]]} images, others {n}; {fix}")
+    n = max(Counter(counts.values()).items(), key=lambda kv: kv[::-1])[0]  # most characters' count (the larger on a tie): the odd one is named
+    if (odd := [c for c, k in counts.items() if k != n]):
+        c = odd[0]; how = 'half-extracted' if counts[c] < n else 'uneven'
+        raise ValueError(f"{source} looks {how}: {source / c} has {counts[c]} images, most characters {n}; {fix}")
     found = (len({c.split('/')[0] for c in listing}), len(listing), n)
     if expected and found != (*expected, 20):
         raise ValueError(f"{source} looks half-extracted: {found[0]} alphabets, {found[1]} characters, {n} images each, "
-                         f"where Omniglot has {expected[0]}, {expected[1]}, 20; {fix}")
+                         f"where Omniglot has {expected[0]}, {expected[1]}, 20; {fix} (a smaller tree on purpose loads in Python, "
+                         "with load_dataset('omniglot', ..., check_counts=False))")
 
 # %% ../nbs/03_data.ipynb #aae9b566
 def decode_image(read, # () -> the file's bytes
@@ -555,6 +561,8 @@ def decode_image(read, # () -> the file's bytes
     "Decode an image file, resize it with Lanczos filtering; a file that does not decode raises an error that names it."
     try:
         with Image.open(io.BytesIO(read())) as im:
+            if 'A' in im.getbands() or 'transparency' in im.info:  # drawn on a transparent ground: on white, as a viewer shows it
+                im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
             im = im.convert(mode)
             if im.size != (size, size): im = im.resize((size, size), Image.Resampling.LANCZOS)
     except Exception as e: raise ValueError(f"corrupt image {name}: {type(e).__name__}: {e}") from e
@@ -574,8 +582,8 @@ def read_omniglot_set(source:Path, size:int=28, expected:tuple=None)->tuple: # u
 
 # %% ../nbs/03_data.ipynb #725d4fa9
 def source_stamp(path:Path)->list:
-    "What changes when data changes: a file's size and time; for a folder, those of every file under it."
-    def stamp(f): s = f.stat(); return [s.st_size, s.st_mtime_ns]
+    "What changes when data changes: a file's size and times; for a folder, those of every file under it."
+    def stamp(f): s = f.stat(); return [s.st_size, s.st_mtime_ns, s.st_ctime_ns]  # ctime: a file moved keeps its mtime
     if path.is_file(): return [path.name, *stamp(path)]
     return [path.name] + sorted([str(f.relative_to(path)), *stamp(f)] for f in path.rglob('*') if f.is_file())
 
@@ -628,8 +636,10 @@ def vinyals_split(classes:list, split:str, vinyals_dir:Path|str=None)->list: # c
     wanted = {'/'.join(line.strip().split('/')[:2]) for line in path.read_text().splitlines() if line.strip()}
     index = {c: i for i, c in enumerate(classes)}
     if (missing := sorted(wanted - index.keys())):
-        raise ValueError(f"{len(missing)} characters of {path} are not in the data, e.g. {missing[0]}: the Vinyals split needs "
-                         "all of Omniglot, images_background and images_evaluation, in the data folder")
+        whole = len(classes) == sum(n for _, n in OMNIGLOT_SETS.values())
+        raise ValueError(f"{len(missing)} characters of {path} are not in the data, e.g. {missing[0]}: " + (
+            f"the data holds all of Omniglot, so {path.name} names characters Omniglot does not have: use the split's own files" if whole else
+            "the Vinyals split needs all of Omniglot, images_background and images_evaluation, in the data folder"))
     return sorted(index[c] for c in wanted)
 
 # %% ../nbs/03_data.ipynb #1b7a1f5f

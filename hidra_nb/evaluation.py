@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from .backbone import check_whole_number
-from .maml import accuracy_by_step, check_model, check_rate
+from .maml import accuracy_by_step, check_adapts, check_model, check_rate
 from .core import Hidra, first_step_for, initial_params
 from .data import parse_ways, write_atomic, write_csv, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, trainer_in
@@ -102,6 +102,7 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
     for m in models[1:]:  # every model on one device: the tasks are drawn there
         if (there := model_device(m)) != device: raise ValueError(
             f"the models are on {device} and {there}: move them to one device first, e.g. other.to({str(device)!r})")
+    for m in models: check_adapts(m, steps)  # a model frozen whole would score at every step as at none
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
     probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device).sample()

@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'toy_tasks',
-           'random_image_tasks', 'logits', 'support_loss', 'frozen', 'sgd_step', 'inner_steps_for', 'adapt',
-           'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward', 'check_rate',
-           'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward', 'check_outputs', 'NonFiniteLoss',
-           'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step',
-           'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable', 'first_line',
-           'compiler_said', 'compiled_calls', 'map_on_threads', 'meta_backward_by_task', 'compiled_by_task',
-           'compiled_meta_backward', 'apply_step', 'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad',
-           'recompute_meta_backward', 'compiled_recompute_pieces', 'compiled_recompute_meta_backward',
-           'peak_allocated_mb']
+           'random_image_tasks', 'logits', 'support_loss', 'frozen', 'check_adapts', 'sgd_step', 'inner_steps_for',
+           'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward',
+           'check_finite', 'check_rate', 'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward',
+           'check_outputs', 'NonFiniteLoss', 'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step',
+           'accuracy_by_step', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
+           'first_line', 'compiler_said', 'compiled_calls', 'map_on_threads', 'meta_backward_by_task',
+           'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step', 'check_no_randomness',
+           'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
+           'compiled_recompute_meta_backward', 'peak_allocated_mb']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -74,6 +74,14 @@ def support_loss(params:dict, model:nn.Module, x:torch.Tensor, y:torch.Tensor)->
 def frozen(model:nn.Module)->set:
     "Names of the parameters `requires_grad=False` keeps out of training: the inner steps leave them where they are too."
     return {k for k, p in model.named_parameters() if not p.requires_grad}
+
+# %% ../nbs/01_maml.ipynb #7d8b1ec4
+def check_adapts(model:nn.Module, steps:int):
+    "Fail clearly where `steps` inner steps would change nothing: every parameter of `model` frozen."
+    if steps and not any(p.requires_grad for p in model.parameters()): _fail(
+        f"every parameter of the model has requires_grad=False, which the inner steps leave where it is, so {steps} inner "
+        "step(s) would change nothing: call model.requires_grad_(True) first (adapting works on copies and leaves the model "
+        "as it was), or ask for 0 steps")
 
 # %% ../nbs/01_maml.ipynb #d8c2440d
 def sgd_step(model:nn.Module, params:dict, # where the step starts
@@ -155,6 +163,13 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
 # %% ../nbs/01_maml.ipynb #9fe3acae
 def _fail(msg): raise ValueError(msg)
 
+def check_finite(name:str, x:torch.Tensor):
+    "Fail clearly where inputs `x` hold NaN or inf: evaluation would score them at chance (NaN logits predict class 0)."
+    # the sum first, 40 times as fast: a NaN or inf reaches it (a sum that overflows is not one)
+    if not x.sum().isfinite() and not x.isfinite().all(): _fail(
+        f"{name} holds NaN or inf, and adapting to it would score the task at chance: find where the inputs were made "
+        "(a division by zero in normalising, a corrupt file)")
+
 def check_rate(name:str, v, positive:bool=False):
     "Fail clearly unless `v` is a finite number of at least 0 (above 0 when `positive`): a learning rate."
     if isinstance(v, torch.Tensor): _fail(f"{name} must be a Python number, got a tensor: pass float({name}) instead")
@@ -174,7 +189,7 @@ def check_batch(batch)->int: # C, the number of classes of every task
     for name, t in zip(('x_support', 'y_support', 'x_query', 'y_query'), batch):
         if not isinstance(t, torch.Tensor): _fail(f"{name} must be a torch tensor, got {type(t).__name__}: convert it, e.g. torch.as_tensor")
     for name, y in (('y_support', ys), ('y_query', yq)):
-        if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}")
+        if y.dtype != torch.int64: _fail(f"{name} must hold int64 class labels, got {y.dtype}: convert them, {name}.long()")
         if y.dim() != 2: _fail(f"{name} must be (T, examples), got shape {tuple(y.shape)}"
                                + ("; a DataLoader over meta-batches needs batch_size=None" if y.dim() == 3 and len(y) == 1 else ""))
     for name, x, y in (('support', xs, ys), ('query', xq, yq)):
@@ -189,6 +204,10 @@ def check_batch(batch)->int: # C, the number of classes of every task
         _fail(f"the four tensors must be on one device, and support and query inputs of one dtype: got {xs.dtype} on {xs.device}, "
               f"{xq.dtype} on {xq.device}, labels on {ys.device} and {yq.device}: move them with .to(device, dtype)")
     if min(ys.min(), yq.min()) < 0: _fail("labels must be in [0, C); found a negative label")
+    if ys.max() >= ys.shape[1]:  # before counting classes, which costs memory in proportion to the largest label
+        _fail(f"labels are each task's class numbers 0..C-1, and a task's {ys.shape[1]} support examples hold {ys.shape[1]} classes at "
+              f"most, but the largest support label is {int(ys.max())}: number each task's classes from 0, "
+              "e.g. torch.unique(y, return_inverse=True)[1] for one task's labels y")
     n_classes = int(ys.max()) + 1
     if n_classes < 2: _fail("a task needs at least 2 classes; the support labels hold only class 0")
     counts = F.one_hot(ys, n_classes).sum(1)  # (T, C)
@@ -317,8 +336,13 @@ def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-cla
                      first_step:Callable=None, # as in `adapt`: the first step in closed form, where the start has one
                     )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
     "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
-    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)
+    check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr); check_adapts(model, steps)
+    n_classes = check_batch((x_support[None], y_support[None], x_query[None], y_query[None]))
+    check_finite('x_support', x_support); check_finite('x_query', x_query)
     params = {k: v.detach() for k, v in params.items()}
+    with torch.no_grad(): width = logits(model, params, x_support[:2]).shape[-1]
+    if width != n_classes: _fail(f"`params` give {width} outputs, but the task has {n_classes} classes: start from a "
+                                 f"{n_classes}-class initialisation (`initial_params` makes one, a HIDRA model's for any C)")
     query_acc = lambda p: query_loss(p, model, x_query, y_query)[1]
     with torch.no_grad():  # torch.func still differentiates each step inside; nothing is kept for a meta-gradient
         accs = [query_acc(params)]

@@ -14,7 +14,7 @@ from torch import nn
 from fastcore.basics import patch
 from torch.func import functional_call
 from . import maml
-from .maml import accuracy_by_step, adapt, check_adapts, check_batch, check_finite, check_model, check_outputs, check_rate, frozen, logits, meta_backward, step_if_finite
+from .maml import accuracy_by_step, adapt, check_adapts, check_batch, check_finite, check_model, check_optimiser, check_outputs, check_rate, frozen, logits, meta_backward, step_if_finite
 from .backbone import check_whole_number
 
 # %% ../nbs/02_core.ipynb #786fa83e
@@ -152,6 +152,7 @@ def hidra_step(model:Hidra, # backbone and master neuron, updated in place
     opt.zero_grad()
     out = hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
                          side_by_side=side_by_side)
+    check_optimiser(opt, model)
     return step_if_finite(opt, out)
 
 # %% ../nbs/02_core.ipynb #3472396d

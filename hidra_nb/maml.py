@@ -7,11 +7,11 @@ __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', '
            'random_image_tasks', 'logits', 'support_loss', 'frozen', 'check_adapts', 'sgd_step', 'inner_steps_for',
            'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward',
            'check_finite', 'check_rate', 'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward',
-           'check_outputs', 'NonFiniteLoss', 'check_finite_gradients', 'step_if_finite', 'maml_backward', 'maml_step',
-           'accuracy_by_step', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad', 'CompilerUnavailable',
-           'first_line', 'compiler_said', 'compiled_calls', 'map_on_threads', 'meta_backward_by_task',
-           'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step', 'check_no_randomness',
-           'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
+           'check_outputs', 'NonFiniteLoss', 'check_finite_gradients', 'check_optimiser', 'step_if_finite',
+           'maml_backward', 'maml_step', 'accuracy_by_step', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad',
+           'CompilerUnavailable', 'first_line', 'compiler_said', 'compiled_calls', 'map_on_threads',
+           'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
+           'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
            'compiled_recompute_meta_backward', 'peak_allocated_mb']
 
 # %% ../nbs/01_maml.ipynb #e994868a
@@ -294,6 +294,15 @@ def check_finite_gradients(params):
         "the meta-gradient holds NaN or inf, though the mean query loss is finite: the step was not taken, so the model is as "
         "it was. Lower the inner or the outer learning rate")
 
+def check_optimiser(opt, model:nn.Module):
+    "Fail clearly where `opt` holds none of `model`'s trainable parameters (a model made again after its optimiser, say): its step would change nothing."
+    if not isinstance(opt, torch.optim.Optimizer): return  # a wrapper (`AllReduceGrads`, training chapter) holds an optimiser of its own
+    held = {id(p) for g in opt.param_groups for p in g['params']}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if trainable and not any(id(p) in held for p in trainable): _fail(
+        "the optimiser holds none of the model's parameters, so its step would change nothing (was the model made again after "
+        "its optimiser?): make the optimiser over this model's parameters, e.g. torch.optim.Adam(model.parameters(), 1e-3)")
+
 def step_if_finite(opt:torch.optim.Optimizer, out:dict)->dict: # `out`, as numbers
     "Take the optimiser's step unless the meta-batch's mean query loss in `out`, or a gradient, is NaN or infinite, which would spoil every weight."
     out = {k: float(v) for k, v in out.items()}
@@ -327,6 +336,7 @@ def maml_step(model:nn.Module, # a classifier with one output per class, e.g. `n
     opt.zero_grad()
     out = maml_backward(model, batch, inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, driver=driver,
                         side_by_side=side_by_side)
+    check_optimiser(opt, model)  # here, not first: what the batch and the model lack is named first
     return step_if_finite(opt, out)
 
 # %% ../nbs/01_maml.ipynb #130df266

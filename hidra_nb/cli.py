@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'report', 'demo_config', 'demo',
-           'sigterm_as_interrupt', 'main']
+           'sigterm_as_interrupt', 'lost_a_process', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, os, signal, sys, threading, time
+import argparse, os, re, signal, sys, threading, time
 from contextlib import contextmanager
 from dataclasses import fields
 from fastcore.docments import docments
@@ -17,11 +17,11 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
                                check_writable_run_folder, training_lock)
 import matplotlib.pyplot as plt
-from .maml import CompilerUnavailable, NonFiniteLoss
+from .maml import CompilerUnavailable, NonFiniteLoss, first_line
 from .backbone import check_whole_number
 from .evaluation import (MadeOtherwise, check_eval_settings, check_made, checkpoint_of, check_ways_for, compare, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
-from .data import parse_ways, writable
+from .data import TaskSampler, parse_ways, writable
 from . import __version__
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -123,6 +123,8 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
     check_writable_run_folder(path.parent)  # the results go into the run folder
+    # N or images the test data cannot give are named as such, not as a clash with the file
+    TaskSampler(test_data, ways, kw['shots'], kw['queries'], tasks=1, device=test_data.images.device)
     try:
         check_made(path, name, held.get(name, []), made)  # before it says that it goes on
         before = {r['N'] for r in held.get(name, [])} & set(ways)
@@ -238,6 +240,11 @@ def _say_error(command:str, e:Exception):
     who = '' if first_process() else f" (process {os.environ.get('RANK')})"  # a settings error: the same line from each
     sys.stderr.write(f"hidra_nb {command}{who}: error: {e}\n"); sys.stderr.flush()
 
+def lost_a_process(e:Exception)->bool:
+    "Whether `e` is what torch.distributed raises in a process of a torchrun job when another has stopped (killed, crashed) or cannot be reached."
+    return (world_size() > 1 and isinstance(e, RuntimeError)  # gloo's say so in their text, newer torch's are `DistError`s
+            and (isinstance(e, getattr(torch.distributed, 'DistError', ())) or any(s in str(e) for s in ('gloo', 'NCCL', 'Connection'))))
+
 def main(argv:list=None): # the arguments; default: the command line's
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
@@ -250,6 +257,11 @@ def main(argv:list=None): # the arguments; default: the command line's
         sys.exit(1)
     except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
         _say_error(args.command, e); sys.exit(1)
+    except RuntimeError as e:
+        if not lost_a_process(e): raise
+        said = re.sub(r'^\[[^\]]*\]\s*', '', first_line(e)).split('. ')[0]  # gloo's: its source file first, its advice after
+        _say_error(args.command, f"another process of this torchrun stopped or cannot be reached ({said}); the run folder "
+                                 "keeps its last checkpoint: the same command goes on from there"); sys.exit(1)
     except KeyboardInterrupt as e:  # Ctrl-C: a training or an evaluation says where it stopped and how to go on
         if first_process():
             print(f"\nhidra_nb {args.command}: {str(e) or 'interrupted; the same command starts again, from what was saved'}", file=sys.stderr)

@@ -7,8 +7,8 @@ __all__ = ['WHOLE_COLUMNS', 'FRACTION_COLUMNS', 'RESULT_COLUMNS', 'INTERVAL', 't
            'output_layer', 'check_ways_for', 'check_eval_settings', 'ready_to_evaluate', 'summary_rows',
            'task_accuracies', 'evaluate', 'write_results', 'read_results', 'format_table', 'whole_number_ticks',
            'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_initialisation', 'eval_settings',
-           'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'settings_run', 'check_made_as_run',
-           'evaluate_into', 'transplant_neuron', 'plot_head']
+           'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'check_every_step', 'settings_run',
+           'check_made_as_run', 'evaluate_into', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, functools, hashlib, inspect, math
@@ -173,14 +173,17 @@ def read_results(path:Path)->dict: # initialisation name -> rows
     "The results written by `write_results`: the numbers `evaluate` and `compare` write as numbers, any other column as its text; a column no row of a name fills (another name's setting) is left out of that name's rows."
     results = {}
     with open(path, newline='') as f:
-        reader = csv.DictReader(f)
-        if not {'init', 'N', 'step'} <= set(reader.fieldnames or ()): raise ValueError(
-            f"{path} is not a results file of hidra_nb (it has no init, N and step columns): write into another file, or move it away")
-        for r in reader:
-            row = None if None in r or None in r.values() else {k: _cell(k, v) for k, v in r.items() if k != 'init'}  # None: cells missing or extra
-            if row is None or not _measured(row): raise ValueError(
-                f"{path}, line {reader.line_num}, is not a row hidra_nb wrote (cut short, or changed): restore the file, or move it away")
-            results.setdefault(r['init'], []).append(row)
+        try:
+            reader = csv.DictReader(f)
+            if not {'init', 'N', 'step'} <= set(reader.fieldnames or ()): raise ValueError(
+                f"{path} is not a results file of hidra_nb (it has no init, N and step columns): write into another file, or move it away")
+            for r in reader:
+                row = None if None in r or None in r.values() else {k: _cell(k, v) for k, v in r.items() if k != 'init'}  # None: cells missing or extra
+                if row is None or not _measured(row): raise ValueError(
+                    f"{path}, line {reader.line_num}, is not a row hidra_nb wrote (cut short, or changed): restore the file, or move it away")
+                results.setdefault(r['init'], []).append(row)
+        except UnicodeDecodeError: raise ValueError(
+            f"{path} is not a results file of hidra_nb (it is not text): write into another file, or move it away") from None
     for rows in results.values():
         for k in [k for k in rows[0] if all(r[k] == '' for r in rows)]:
             for r in rows: del r[k]
@@ -306,6 +309,14 @@ def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `na
                              for k, (there, here) in differ.items())
             raise MadeOtherwise(f"{path} holds {name} made otherwise ({said})", differ)
 
+def check_every_step(path:Path, name:str, rows:list, # the rows `path` holds under `name`
+                     steps:int): # the inner steps every N's rows must run to
+    "Fail where an N's rows in `path` are not one for each of 0..`steps` inner steps: a file cut short at a line's end, or rows taken out."
+    for n in sorted({r['N'] for r in rows}):
+        if (held := sorted(r['step'] for r in rows if r['N'] == n)) != list(range(steps + 1)): raise ValueError(
+            f"{path} holds {name} at N={n} for inner steps {held}, not 0..{steps} once each: it was cut short or changed; "
+            "restore it, or move it away (or give this one another --name)")
+
 def settings_run(kw:dict, run:Callable)->dict:
     "The settings an evaluation runs with: its arguments `kw`, and for those it leaves out the defaults of `run`, `evaluate` or `compare`."
     return {**{p.name: p.default for p in inspect.signature(run).parameters.values() if p.kind == p.KEYWORD_ONLY}, **kw}
@@ -330,7 +341,7 @@ def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on 
     made = {'tasks': ran['n_tasks'], **made}  # every row says how many tasks, whether `made` does or not
     held = read_results(path) if path.exists() else {}
     rows = held.setdefault(name, [])
-    check_made(path, name, rows, made)
+    check_made(path, name, rows, made); check_every_step(path, name, rows, ran['steps'])  # before any work
     def save(done): rows.extend({**r, **made, **INTERVAL} for r in done); write_results(held, path)
     if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]:
         if other is None: evaluate(model, dataset, todo, on_n=save, **kw)

@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['SETTINGS', 'PRESETS', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS_OFF', 'CHECKPOINT_PARTS', 'PER_SESSION',
-           'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'make_config', 'make_model', 'pick_device',
-           'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split',
-           'load_checkpoint', 'load_weights', 'world_size', 'first_process', 'process_group_backend',
+           'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'check_each_setting', 'make_config', 'make_model',
+           'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory',
+           'load_split', 'load_checkpoint', 'load_weights', 'world_size', 'first_process', 'process_group_backend',
            'init_distributed', 'all_reduce_kept', 'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads',
            'reduce_device', 'mean_over_processes', 'Run', 'differing_settings', 'SettingsClash', 'check_same_run',
-           'folder_settings', 'check_one_run', 'check_new_run_folder', 'open_run', 'check_writable_run_folder',
-           'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy',
-           'training_lock', 'trainer_in', 'check_no_trainer', 'file_stamp']
+           'folder_settings', 'check_one_run', 'check_new_run_folder', 'check_no_lost_checkpoint', 'open_run',
+           'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests',
+           'Progress', 'RunFolderBusy', 'training_lock', 'trainer_in', 'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time
@@ -78,23 +78,30 @@ SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, t
                 val_every=0, val_tasks=1, ckpt_every=1)
 SEEDS, SWITCHES = ('seed', 'split_seed'), ('first_order', 'mixed_ways')  # whole numbers of any sign; True or False
 
+def check_each_setting(settings:dict): # by `TrainConfig` field, all or some
+    "Fail, naming it, on a value no run takes, whatever the other settings are; `make_config` checks how they go together."
+    s = settings
+    if 'method' in s and s['method'] not in ('hidra', 'maml'): raise ValueError(f"unknown method {s['method']!r}: use 'hidra' or 'maml'")
+    if 'driver' in s and s['driver'] not in DRIVERS: raise ValueError(f"unknown driver {s['driver']!r}: use {', '.join(map(repr, DRIVERS))}")
+    for name in [n for n in SMALLEST if n in s]: check_whole_number(name, s[name], SMALLEST[name])
+    for name in SEEDS:  # read from text ('3') a seed would seed another stream than 3 does
+        if name in s and (isinstance(v := s[name], bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64):  # torch's seeds
+            raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
+    for name in SWITCHES:  # read from text, 'False' would count as true
+        if name in s and not isinstance(v := s[name], bool): raise ValueError(f"{name} must be True or False, got {v!r}: give the value itself, not text")
+    if 'inner_lr' in s: check_rate('inner_lr', s['inner_lr'])
+    if 'outer_lr' in s: check_rate('outer_lr', s['outer_lr'], positive=True)
+    if 'ways' in s: parse_ways(s['ways'])
+
 def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     "The paper's preset for `dataset`, with any field overridden, checked."
     if dataset not in PRESETS: raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(PRESETS)}")
     if unknown := set(overrides) - SETTINGS: raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}: the settings are {', '.join(sorted(SETTINGS))}")
     cfg = TrainConfig(dataset=dataset, **{**PRESETS[dataset], **{k: v for k, v in overrides.items() if v is not None}})
-    if cfg.method not in ('hidra', 'maml'): raise ValueError(f"unknown method {cfg.method!r}: use 'hidra' or 'maml'")
-    if cfg.driver not in DRIVERS: raise ValueError(f"unknown driver {cfg.driver!r}: use {', '.join(map(repr, DRIVERS))}")
-    for name, low in SMALLEST.items(): check_whole_number(name, getattr(cfg, name), low)
-    for name in SEEDS:  # read from text ('3') a seed would seed another stream than 3 does
-        if isinstance(v := getattr(cfg, name), bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64:  # torch's seeds
-            raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
-    for name in SWITCHES:  # read from text, 'False' would count as true
-        if not isinstance(v := getattr(cfg, name), bool): raise ValueError(f"{name} must be True or False, got {v!r}: give the value itself, not text")
+    check_each_setting(asdict(cfg))
     # 'auto' takes the compiled driver for more than one task at once (`driver_candidates`); the device is not known yet,
     # so a GPU run with side_by_side > 1 is stopped by `meta_backward`'s own check
     checked_side_by_side(cfg.side_by_side, 'compiled' if cfg.driver == 'auto' else cfg.driver, torch.device('cpu'))
-    check_rate('inner_lr', cfg.inner_lr); check_rate('outer_lr', cfg.outer_lr, positive=True)
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
@@ -102,7 +109,8 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
         "--mixed-ways mixes several N in a meta-batch, which only HIDRA can: MAML has a fixed output layer, for one N")
     if cfg.mixed_ways and len(ways) == 1:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
-    cfg.ways = cfg.ways if isinstance(cfg.ways, str) else ','.join(map(str, ways))  # 5, [2, 5, 8], range(2, 5): as `parse_ways` reads them back
+    # ' 5' as '5' (runs are named by it); 5, [2, 5, 8], range(2, 5) as `parse_ways` reads them back
+    cfg.ways = cfg.ways.replace(' ', '') if isinstance(cfg.ways, str) else ','.join(map(str, ways))
     if cfg.data_root is not None: cfg.data_root = os.path.abspath(cfg.data_root)  # stored in the run: a later command may start elsewhere
     return cfg
 
@@ -545,6 +553,20 @@ def check_new_run_folder(out:Path, keep:tuple=()): # `keep`: names of the caller
     if theirs: raise FileExistsError(
         f"{out} holds no checkpoint but files no run wrote ({', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}), which a "
         "new run would replace or mix with: give another run folder (--out), a new or empty one")
+    check_no_lost_checkpoint(out)
+
+def check_no_lost_checkpoint(out:Path):
+    "Fail where `out`'s history shows that it had a checkpoint, now gone: a new run there would cut that history to its own."
+    every = folder_settings(out).get('ckpt_every')
+    last = max((r['iter'] for r in _jsonl_rows(out / 'metrics.jsonl', 'iter')), default=0)
+    went_on = [s['first_iter'] for s in _jsonl_rows(out / 'sessions.jsonl', 'first_iter') if s['first_iter'] > 1]
+    # iteration ckpt_every + 1 runs only after the checkpoint of ckpt_every is saved; a session goes on past 1 only from a checkpoint
+    if isinstance(every, int) and last > every: had = f"metrics up to iteration {last}, a checkpoint every {every}"
+    elif went_on: had = f"a session went on from iteration {went_on[-1] - 1}"
+    else: return
+    raise FileNotFoundError(f"{out} holds no checkpoint.pt, but its history shows it had one ({had}): put the checkpoint back to "
+                            "go on; to start this run again from nothing, delete metrics.jsonl and sessions.jsonl there, or give another --out")
+
 
 # %% ../nbs/04_training.ipynb #c7d2c990
 def open_run(out:Path, cfg:TrainConfig=None,
@@ -595,7 +617,8 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
     ckpt_path = Path(out) / 'checkpoint.pt'
     if ckpt_path.exists():
         stored = load_checkpoint(ckpt_path)['config']
-        check_same_run(out, given, TrainConfig(**stored))  # first: a clash names what was given, not what follows from it
+        check_each_setting(given)  # a value no run takes is named as such, not as a clash
+        check_same_run(out, given, TrainConfig(**stored))  # and a clash names what was given, not what follows from it
     else:  # stopped before its first checkpoint: started again, as asked then where not given now, unless on other data
         stored = folder_settings(Path(out))
         if given.get('dataset', stored.get('dataset')) != stored.get('dataset'): stored = {}  # another data set's preset, not this one's values
@@ -646,11 +669,15 @@ class LivePlot:
         self.ax.clear(); plot_metrics(rows, self.ax); self.handle.update(self.fig)
 
 # %% ../nbs/04_training.ipynb #a36a4a79
-def _metric_row(line:str):
-    "The metrics row a line of metrics.jsonl holds, or None if it holds none."
+def _metric_row(line:str, key:str='iter'):
+    "The row a line of metrics.jsonl (or sessions.jsonl, with its `key`) holds, or None if it holds none."
     try: row = json.loads(line)
     except json.JSONDecodeError: return None
-    return row if isinstance(row, dict) and isinstance(row.get('iter'), int) else None
+    return row if isinstance(row, dict) and isinstance(row.get(key), int) else None
+
+def _jsonl_rows(path:Path, key:str)->list:
+    "The rows of a run's .jsonl file that hold a whole number `key`; none where there is no file."
+    return [r for l in path.read_text().splitlines() if (r := _metric_row(l, key))] if path.exists() else []
 
 def _metrics_upto(path:Path, iteration:int):
     "Keep the metric lines of iterations up to `iteration`: later ones were not checkpointed and will be redone."

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['task_batch_norm', 'TaskBatchNorm', 'switched', 'plain_batch_norm', 'conv_as_product', 'ProductConv2d',
-           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'check_whole_number', 'Conv4']
+           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'check_whole_number',
+           'check_seed', 'Conv4']
 
 # %% ../nbs/00_backbone.ipynb #ffbee8e7
 import numbers
@@ -118,6 +119,11 @@ def forward(self:ConvBlock, x:torch.Tensor)->torch.Tensor:
 def check_whole_number(name:str, v, low:int=1):
     "Fail clearly unless `v` is a whole number of at least `low`: a size or a count (every chapter's settings use it)."
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
+
+def check_seed(name:str, v):
+    "Fail clearly unless `v` is a whole number that torch takes as a seed, of either sign: read from text, '3' would seed another stream than 3."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64:
+        raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
 
 # %% ../nbs/00_backbone.ipynb #69d6106c
 class Conv4(nn.Sequential):

@@ -189,6 +189,7 @@ def predict(self:Hidra, params:dict, # from `Hidra.adapt`
 def initial_params(model:nn.Module, batch)->dict:
     "The parameters the tasks of `batch` start from: HIDRA's replicated master, or a MAML model's own."
     n_classes = check_batch(batch)
+    check_finite('x_support', batch[0]); check_finite('x_query', batch[2])  # evaluation would score NaN inputs at chance
     if not isinstance(model, Hidra):
         check_outputs(model, batch, n_classes)
         return dict(model.named_parameters())

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from PIL import Image
-from .backbone import check_whole_number
+from .backbone import check_seed, check_whole_number
 
 # %% ../nbs/03_data.ipynb #b5b60cee
 class FewShotDataset:
@@ -216,7 +216,7 @@ def load_glyphs(split:str='train', # 'train', 'val' or 'test'
     "The built-in synthetic dataset: random pen-stroke characters, drawn on the CPU in seconds."
     if split not in GLYPH_SPLITS: raise ValueError(f"unknown split {split!r} for glyphs: choose from {list(GLYPH_SPLITS)}")
     n = GLYPH_SPLITS[split] if n_classes is None else n_classes  # the strokes are drawn for all n at once: glyph i depends on (split, seed, n)
-    check_whole_number('n_classes', n); check_whole_number('seed', seed, 0)  # '0' would draw other glyphs under the same names
+    check_whole_number('n_classes', n); check_seed('seed', seed)  # '0' would draw other glyphs under the same names
     images = make_glyphs(n, n_per_class, derive_seed('glyphs', split, seed), size)
     return FewShotDataset(images, [f'glyph-{split}-seed{seed}-{i}of{n}' for i in range(n)], dict(dataset='glyphs', split=split, split_seed=seed))
 
@@ -273,7 +273,7 @@ class TaskSampler(torch.utils.data.Dataset):
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
         self.seed, self.batches, self.step, self.device = seed, batches, 0, torch.device(device)
         for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)): check_whole_number(name, v)
-        check_whole_number('seed', seed, 0)
+        check_seed('seed', seed)
         for n in self.ways: self.check_ways(n)
         self.images = ds.images.to(self.device)
 
@@ -532,7 +532,7 @@ def omniglot_listing(source:Path)->dict: # 'Alphabet/characterNN' -> sorted path
     for name in names:
         parts = name.rstrip('/').split('/')
         if parts[0] == source.stem: parts = parts[1:]  # a zip holds images_background/<Alphabet>/...
-        if any(p.startswith(('.', '__MACOSX')) for p in parts): continue
+        if any(p.startswith(('.', '__', '@')) for p in parts): continue  # .DS_Store, __MACOSX, __pycache__, a NAS's @eaDir
         if name.endswith('/') and len(parts) == 2: chars.setdefault('/'.join(parts), [])  # an empty one is named, not dropped
         elif len(parts) == 3 and parts[2].lower().endswith('.png'): chars.setdefault('/'.join(parts[:2]), []).append(name)
     return {c: sorted(chars[c]) for c in sorted(chars)}
@@ -585,7 +585,8 @@ def source_stamp(path:Path)->list:
     "What changes when data changes: a file's size and times; for a folder, those of every file under it."
     def stamp(f): s = f.stat(); return [s.st_size, s.st_mtime_ns, s.st_ctime_ns]  # ctime: a file moved keeps its mtime
     if path.is_file(): return [path.name, *stamp(path)]
-    return [path.name] + sorted([str(f.relative_to(path)), *stamp(f)] for f in path.rglob('*') if f.is_file())
+    files = [Path(d, f) for d, _, fs in os.walk(path, followlinks=True) for f in fs]  # into linked folders, as `omniglot_listing` reads them
+    return [path.name] + sorted([str(f.relative_to(path)), *stamp(f)] for f in files)
 
 # %% ../nbs/03_data.ipynb #3bf8bb2b
 def omniglot_images(root:Path|str=None, download:bool=False, size:int=28,

@@ -7,8 +7,8 @@ __all__ = ['WHOLE_COLUMNS', 'FRACTION_COLUMNS', 'RESULT_COLUMNS', 'INTERVAL', 't
            'output_layer', 'check_ways_for', 'check_eval_settings', 'ready_to_evaluate', 'summary_rows',
            'task_accuracies', 'evaluate', 'write_results', 'read_results', 'format_table', 'whole_number_ticks',
            'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_initialisation', 'eval_settings',
-           'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'check_every_step', 'settings_run',
-           'check_made_as_run', 'evaluate_into', 'transplant_neuron', 'plot_head']
+           'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'check_drawable', 'check_every_step',
+           'settings_run', 'check_made_as_run', 'evaluate_into', 'transplant_neuron', 'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, functools, hashlib, inspect, math
@@ -309,6 +309,10 @@ def check_made(path:Path, name:str, rows:list, # the rows `path` holds under `na
                              for k, (there, here) in differ.items())
             raise MadeOtherwise(f"{path} holds {name} made otherwise ({said})", differ)
 
+def check_drawable(dataset, ways, shots:int, queries:int):
+    "Fail, naming it, where `dataset` cannot give tasks of every N in `ways` with `shots` + `queries` images a class."
+    TaskSampler(dataset, ways, shots, queries, tasks=1, device=dataset.images.device)  # its own checks: nothing is drawn
+
 def check_every_step(path:Path, name:str, rows:list, # the rows `path` holds under `name`
                      steps:int): # the inner steps every N's rows must run to
     "Fail where an N's rows in `path` are not one for each of 0..`steps` inner steps: a file cut short at a line's end, or rows taken out."
@@ -338,6 +342,7 @@ def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on 
     "`evaluate` (or `compare`) for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
     ran = settings_run(kw, evaluate if other is None else compare)
     check_made_as_run(made, ran)
+    check_drawable(dataset, ways, ran['shots'], ran['queries'])  # named as such, not as a file made with other shots
     made = {'tasks': ran['n_tasks'], **made}  # every row says how many tasks, whether `made` does or not
     held = read_results(path) if path.exists() else {}
     rows = held.setdefault(name, [])

@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['FUSED_NORMS', 'DRIVERS', 'CPU_COMPILE_OPTIONS', 'RECOMPILE_LIMIT', 'query_grad', 'RECOMPUTE_PIECES', 'toy_tasks',
-           'random_image_tasks', 'logits', 'support_loss', 'frozen', 'check_adapts', 'sgd_step', 'inner_steps_for',
-           'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact', 'vmap_meta_backward',
-           'check_finite', 'check_rate', 'check_batch', 'check_model', 'checked_side_by_side', 'meta_backward',
-           'check_outputs', 'NonFiniteLoss', 'check_finite_gradients', 'check_optimiser', 'step_if_finite',
-           'maml_backward', 'maml_step', 'accuracy_by_step', 'task_meta_grad', 'compile_for', 'compiled_task_meta_grad',
-           'CompilerUnavailable', 'first_line', 'compiler_said', 'compiled_calls', 'map_on_threads',
-           'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step', 'pull_back_step',
-           'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward', 'compiled_recompute_pieces',
-           'compiled_recompute_meta_backward', 'peak_allocated_mb']
+           'random_image_tasks', 'logits', 'support_loss', 'frozen', 'trainable', 'check_adapts', 'sgd_step',
+           'inner_steps_for', 'adapt', 'query_loss', 'task_loss', 'loop_meta_backward', 'vmap_is_exact',
+           'vmap_meta_backward', 'check_finite', 'check_rate', 'check_batch', 'check_model', 'checked_side_by_side',
+           'meta_backward', 'check_outputs', 'NonFiniteLoss', 'check_finite_gradients', 'check_optimiser',
+           'step_if_finite', 'maml_backward', 'maml_step', 'accuracy_by_step', 'task_meta_grad', 'compile_for',
+           'compiled_task_meta_grad', 'CompilerUnavailable', 'first_line', 'compiler_said', 'compiled_calls',
+           'map_on_threads', 'meta_backward_by_task', 'compiled_by_task', 'compiled_meta_backward', 'apply_step',
+           'pull_back_step', 'check_no_randomness', 'recomputed_task_meta_grad', 'recompute_meta_backward',
+           'compiled_recompute_pieces', 'compiled_recompute_meta_backward', 'peak_allocated_mb']
 
 # %% ../nbs/01_maml.ipynb #e994868a
 import contextvars, math, numbers, os
@@ -76,12 +76,16 @@ def frozen(model:nn.Module)->set:
     return {k for k, p in model.named_parameters() if not p.requires_grad}
 
 # %% ../nbs/01_maml.ipynb #7d8b1ec4
+def trainable(model:nn.Module)->list:
+    "The parameters of `model` that require grad: what the inner steps and the meta-step may change."
+    return [p for p in model.parameters() if p.requires_grad]
+
 def check_adapts(model:nn.Module, steps:int):
     "Fail clearly where `steps` inner steps would change nothing: every parameter of `model` frozen."
-    if steps and not any(p.requires_grad for p in model.parameters()): _fail(
+    if steps and not trainable(model): _fail(
         f"every parameter of the model has requires_grad=False, which the inner steps leave where it is, so {steps} inner "
-        "step(s) would change nothing: call model.requires_grad_(True) first (adapting works on copies and leaves the model "
-        "as it was), or ask for 0 steps")
+        "step(s) would change nothing: call model.requires_grad_(True) first (adapting works on copies: the model's weights "
+        "stay as they are), or ask for 0 steps")
 
 # %% ../nbs/01_maml.ipynb #d8c2440d
 def sgd_step(model:nn.Module, params:dict, # where the step starts
@@ -223,7 +227,7 @@ def check_model(model:nn.Module, batch,
                 learns:bool=True): # a meta-step learns from it, so some parameter must require grad; evaluation needs none
     "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
     params = list(model.parameters())
-    if learns and not any(p.requires_grad for p in params):
+    if learns and not trainable(model):
         _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
     p, x = next((p for p in params if p.is_floating_point()), None), batch[0]
     if p is not None and (p.dtype, p.device) != (x.dtype, x.device):
@@ -298,8 +302,7 @@ def check_optimiser(opt, model:nn.Module):
     "Fail clearly where `opt` holds none of `model`'s trainable parameters (a model made again after its optimiser, say): its step would change nothing."
     if not isinstance(opt, torch.optim.Optimizer): return  # a wrapper (`AllReduceGrads`, training chapter) holds an optimiser of its own
     held = {id(p) for g in opt.param_groups for p in g['params']}
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    if trainable and not any(id(p) in held for p in trainable): _fail(
+    if (ours := trainable(model)) and not any(id(p) in held for p in ours): _fail(
         "the optimiser holds none of the model's parameters, so its step would change nothing (was the model made again after "
         "its optimiser?): make the optimiser over this model's parameters, e.g. torch.optim.Adam(model.parameters(), 1e-3)")
 
@@ -345,21 +348,20 @@ def accuracy_by_step(model:nn.Module, params:dict, # the initialisation, a C-cla
                      *, inner_lr:float, steps:int,
                      first_step:Callable=None, # as in `adapt`: the first step in closed form, where the start has one
                     )->torch.Tensor: # (steps+1,) query accuracy after 0..steps steps
-    "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed."
+    "Query accuracy of one task after each of 0..`steps` inner steps from `params`; the model is not changed. The task's labels and inputs are the caller's to check (`initial_params` checks a batch's, as every evaluation here does)."
     check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr); check_adapts(model, steps)
-    n_classes = check_batch((x_support[None], y_support[None], x_query[None], y_query[None]))
-    check_finite('x_support', x_support); check_finite('x_query', x_query)
     params = {k: v.detach() for k, v in params.items()}
-    with torch.no_grad(): width = logits(model, params, x_support[:2]).shape[-1]
-    if width != n_classes: _fail(f"`params` give {width} outputs, but the task has {n_classes} classes: start from a "
-                                 f"{n_classes}-class initialisation (`initial_params` makes one, a HIDRA model's for any C)")
-    query_acc = lambda p: query_loss(p, model, x_query, y_query)[1]
+    query_acc = lambda out: (out.argmax(-1) == y_query).float().mean()
     with torch.no_grad():  # torch.func still differentiates each step inside; nothing is kept for a meta-gradient
-        accs = [query_acc(params)]
+        first = logits(model, params, x_query)  # before any step: its width is the initialisation's number of classes
+        if first.shape[-1] != (n_classes := int(y_support.max()) + 1): _fail(
+            f"`params` give {first.shape[-1]} outputs, but the task has {n_classes} classes: start from a {n_classes}-class "
+            "initialisation (`initial_params` makes one, a HIDRA model's for any C)")
+        accs = [query_acc(first)]
         for step in inner_steps_for(model, x_support, y_support, inner_lr=inner_lr, inner_steps=steps, first_order=True,
                                     first_step=first_step):
             params = step(params)
-            accs.append(query_acc(params))
+            accs.append(query_acc(logits(model, params, x_query)))
     return torch.stack(accs)
 
 # %% ../nbs/01_maml.ipynb #8e6f9a58

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.distributed as dist
 from torch import nn
-from .backbone import Conv4, check_whole_number
+from .backbone import Conv4, check_seed, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, hidra_backward, adapted_accuracy, same_c_groups
 from .data import load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
@@ -84,9 +84,7 @@ def check_each_setting(settings:dict): # by `TrainConfig` field, all or some
     if 'method' in s and s['method'] not in ('hidra', 'maml'): raise ValueError(f"unknown method {s['method']!r}: use 'hidra' or 'maml'")
     if 'driver' in s and s['driver'] not in DRIVERS: raise ValueError(f"unknown driver {s['driver']!r}: use {', '.join(map(repr, DRIVERS))}")
     for name in [n for n in SMALLEST if n in s]: check_whole_number(name, s[name], SMALLEST[name])
-    for name in SEEDS:  # read from text ('3') a seed would seed another stream than 3 does
-        if name in s and (isinstance(v := s[name], bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64):  # torch's seeds
-            raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
+    for name in [n for n in SEEDS if n in s]: check_seed(name, s[name])
     for name in SWITCHES:  # read from text, 'False' would count as true
         if name in s and not isinstance(v := s[name], bool): raise ValueError(f"{name} must be True or False, got {v!r}: give the value itself, not text")
     if 'inner_lr' in s: check_rate('inner_lr', s['inner_lr'])
@@ -583,6 +581,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
         check_writable_run_folder(out)
+        if first_process(): _metrics_upto(out / 'metrics.jsonl', 0)  # a new run's history: none yet, whatever config.json says next
         _write_config(out, cfg)
         return run
     seen = file_stamp(ckpt_path)  # before reading it: a checkpoint written meanwhile is then not taken for this one

@@ -208,11 +208,12 @@ def check_batch(batch)->int: # C, the number of classes of every task
         _fail(f"the four tensors must be on one device, and support and query inputs of one dtype: got {xs.dtype} on {xs.device}, "
               f"{xq.dtype} on {xq.device}, labels on {ys.device} and {yq.device}: move them with .to(device, dtype)")
     if min(ys.min(), yq.min()) < 0: _fail("labels must be in [0, C); found a negative label")
-    if ys.max() >= ys.shape[1]:  # before counting classes, which costs memory in proportion to the largest label
+    top = int(ys.max())  # the largest support label: C - 1
+    if top >= ys.shape[1]:  # before counting classes, which costs memory in proportion to the largest label
         _fail(f"labels are each task's class numbers 0..C-1, and a task's {ys.shape[1]} support examples hold {ys.shape[1]} classes at "
-              f"most, but the largest support label is {int(ys.max())}: number each task's classes from 0, "
+              f"most, but the largest support label is {top}: number each task's classes from 0, "
               "e.g. torch.unique(y, return_inverse=True)[1] for one task's labels y")
-    n_classes = int(ys.max()) + 1
+    n_classes = top + 1
     if n_classes < 2: _fail("a task needs at least 2 classes; the support labels hold only class 0")
     counts = F.one_hot(ys, n_classes).sum(1)  # (T, C)
     if (counts == 0).any():

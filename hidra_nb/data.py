@@ -57,14 +57,15 @@ class FewShotDataset:
 
 # %% ../nbs/03_data.ipynb #1394a900
 @patch
-def normalise(self:FewShotDataset, x:torch.Tensor)->torch.Tensor: # float32, same shape
-    "uint8 images (..., channels, H, W) to float32 (x / 255 - mean) / std, on `x`'s device; `x` itself is left as it is."
+def normalise(self:FewShotDataset, x:torch.Tensor, # uint8 images (..., channels, H, W)
+              dtype:torch.dtype=torch.float32)->torch.Tensor: # same shape
+    "uint8 images to (x / 255 - mean) / std in `dtype`, float32 by default, on `x`'s device; `x` itself is left as it is."
     # by a tensor on x's device, not the number 255: CUDA divides by a number as a product with its reciprocal, which
     # differs from the CPU's quotient in the last bit for about half the 256 values, and GPU batches would not be the CPU's
-    x = x.to(torch.float32, copy=True).div_(torch.tensor(255., device=x.device))
+    x = x.to(dtype, copy=True).div_(torch.tensor(255., dtype=dtype, device=x.device))
     if self.mean == (0.,) * len(self.mean) and self.std == (1.,) * len(self.std): return x
-    shape = (-1, 1, 1)  # per channel
-    return x.sub_(torch.tensor(self.mean, device=x.device).view(shape)).div_(torch.tensor(self.std, device=x.device).view(shape))
+    per_channel = dict(dtype=dtype, device=x.device)
+    return x.sub_(torch.tensor(self.mean, **per_channel).view(-1, 1, 1)).div_(torch.tensor(self.std, **per_channel).view(-1, 1, 1))
 
 # %% ../nbs/03_data.ipynb #de3a8a2f
 @patch
@@ -269,9 +270,14 @@ class TaskSampler(torch.utils.data.Dataset):
                  tasks:int=32, # T, tasks a meta-batch
                  seed:int=0, # batch i depends only on (seed, i)
                  device='cpu', # where the batches are made: the images are moved there once (not at all if `ds` is there: `FewShotDataset.to`)
-                 batches:int=sys.maxsize): # `len(sampler)`, for a DataLoader's epoch; `iter` never stops
+                 batches:int=sys.maxsize, # `len(sampler)`, for a DataLoader's epoch; `iter` never stops
+                 dtype:torch.dtype=torch.float32): # the inputs' dtype: the model's
+        if not isinstance(ds, FewShotDataset): raise TypeError(
+            f"TaskSampler draws tasks from a FewShotDataset (load_split, or FewShotDataset(images, classes)), got {type(ds).__name__}")
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}: e.g. torch.float64 for a float64 model")
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
-        self.seed, self.batches, self.step, self.device = seed, batches, 0, torch.device(device)
+        self.seed, self.batches, self.step, self.device, self.dtype = seed, batches, 0, torch.device(device), dtype
         for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)): check_whole_number(name, v)
         check_seed('seed', seed)
         for n in self.ways: self.check_ways(n)
@@ -314,7 +320,7 @@ def batch(self:TaskSampler, i, # batch number
     "Meta-batch `i`: T tasks of N classes, N drawn from `ways` unless given."
     classes, images = (t.to(self.device) for t in self.indices(i, ways, tasks))
     T, C, K = *classes.shape, self.shots
-    def gather(idx): return self.ds.normalise(self.images[classes[..., None], idx]).flatten(1, 2)  # (T, C, k, ...) -> (T, C*k, ...)
+    def gather(idx): return self.ds.normalise(self.images[classes[..., None], idx], self.dtype).flatten(1, 2)  # (T, C, k, ...) -> (T, C*k, ...)
     label = torch.arange(C, device=self.device)
     return (gather(images[..., :K]), label.repeat_interleave(K).repeat(T, 1),  # (T, C*K, channels, H, W), (T, C*K)
             gather(images[..., K:]), label.repeat_interleave(self.queries).repeat(T, 1))  # (T, C*Q, channels, H, W), (T, C*Q)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['WHOLE_COLUMNS', 'FRACTION_COLUMNS', 'RESULT_COLUMNS', 'INTERVAL', 't_within', 't_factor', 'mean_ci95', 'model_device',
-           'output_layer', 'check_ways_for', 'check_eval_settings', 'ready_to_evaluate', 'summary_rows',
+           'output_layer', 'check_ways_for', 'check_eval_settings', 'input_dtype', 'ready_to_evaluate', 'summary_rows',
            'task_accuracies', 'evaluate', 'write_results', 'read_results', 'format_table', 'whole_number_ticks',
            'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_initialisation', 'eval_settings',
            'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made', 'check_drawable', 'check_every_step',
@@ -21,8 +21,8 @@ from torch import nn
 from tqdm.auto import tqdm
 from .backbone import check_whole_number
 from .maml import accuracy_by_step, check_adapts, check_model, check_rate
-from .core import Hidra, first_step_for, initial_params
-from .data import parse_ways, write_atomic, write_csv, TaskSampler
+from .core import Hidra, check_rows_move, first_step_for, initial_params
+from .data import parse_ways, write_atomic, write_csv, FewShotDataset, TaskSampler
 from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, trainer_in
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -92,6 +92,10 @@ def check_eval_settings(n_tasks:int, steps:int, inner_lr:float, shots:int, queri
     check_whole_number('tasks', n_tasks); check_whole_number('steps', steps, 0); check_rate('inner_lr', inner_lr)
     check_whole_number('shots', shots); check_whole_number('queries', queries)
 
+def input_dtype(model:nn.Module)->torch.dtype:
+    "The dtype a model's tasks are drawn in: its parameters' (`check_model` sees that they share one)."
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
+
 def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inner_lr:float, shots:int, queries:int,
                       batch_tasks:int, device)->tuple: # (the N, the device, the split on it)
     "What `evaluate` and `compare` check before the first task, so that a bad setting stops them at once, not after hours."
@@ -102,11 +106,16 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
     for m in models[1:]:  # every model on one device: the tasks are drawn there
         if (there := model_device(m)) != device: raise ValueError(
             f"the models are on {device} and {there}: move them to one device first, e.g. other.to({str(device)!r})")
-    for m in models: check_adapts(m, steps)  # a model frozen whole would score at every step as at none
+    for m in models:  # a model frozen whole, or a master frozen, would score at every step as at none
+        check_adapts(m, steps)
+        if isinstance(m, Hidra): check_rows_move(m, steps)
+    if not isinstance(dataset, FewShotDataset): raise TypeError(
+        f"evaluation draws its tasks from a FewShotDataset (load_split('omniglot', 'test'), say), got {type(dataset).__name__}: "
+        "for a meta-batch in hand, use adapted_accuracy")
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours
-    probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device).sample()
-    for m in models:  # each model's own checks (its dtype, a norm layer's running statistics), and a MAML classifier's N
+    for m in models:  # each model's own checks (a norm layer's running statistics), and a MAML classifier's N
+        probe = TaskSampler(dataset, ways, shots, queries, tasks=min(batch_tasks, n_tasks), device=device, dtype=input_dtype(m)).sample()
         if isinstance(m, Hidra): initial_params(m, probe)
         else: check_ways_for(m, ways, probe[0][0, :2])  # its width, from what it outputs, against every N asked (not the probe's alone)
     return ways, device, dataset
@@ -120,7 +129,8 @@ def task_accuracies(model:nn.Module, dataset, n:int, # N: the tasks' classes
                     *, n_tasks:int, steps:int, inner_lr:float, shots:int, queries:int, seed:int, batch_tasks:int, device,
                     bar=None)->torch.Tensor: # (n_tasks, steps + 1)
     "Each task's query accuracy after 0..`steps` inner steps, on `n_tasks` `n`-way tasks drawn from seed + n."
-    sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device)
+    sampler = TaskSampler(dataset, n, shots, queries, tasks=min(batch_tasks, n_tasks), seed=seed + n, device=device,
+                          dtype=input_dtype(model))
     accs, first_step = [], first_step_for(model)
     while len(accs) < n_tasks:
         batch = sampler.sample()

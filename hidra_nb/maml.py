@@ -160,7 +160,12 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
               "kernels under vmap): use driver='loop', 'compiled' or 'recompute', first_order=True, or Conv4's own batch norm")
     per_task = partial(task_loss, model=model, **inner)
     with plain_batch_norm(model):  # under vmap the fused kernel's meta-gradient drifts (shown below)
-        losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
+        try: losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
+        except RuntimeError as e:  # likely an operation torch.func cannot batch (a GRU, say), which the other drivers run task by task
+            if isinstance(e, torch.OutOfMemoryError): raise  # training then hands the batch to the loop
+            raise ValueError(f"the vmap driver failed on this model ({first_line(e)}); where driver='loop' runs it, torch.func cannot "
+                             "batch one of its operations (an RNN's, say): use driver='loop' (or 'compiled', 'recompute'); "
+                             "driver='auto' takes vmap on a GPU") from e
         losses.mean().backward()
     return dict(loss=losses.detach().mean(), acc=accs.mean())
 
@@ -230,9 +235,14 @@ def check_model(model:nn.Module, batch,
     params = list(model.parameters())
     if learns and not trainable(model):
         _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
-    p, x = next((p for p in params if p.is_floating_point()), None), batch[0]
-    if p is not None and (p.dtype, p.device) != (x.dtype, x.device):
-        _fail(f"the model's parameters are {p.dtype} on {p.device}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
+    x, kinds = batch[0], {}  # each dtype and device of the parameters, with its first parameter's name
+    for name, p in model.named_parameters():
+        if p.is_floating_point(): kinds.setdefault((p.dtype, p.device), name)
+    if len(kinds) > 1: _fail("the model's parameters are of several dtypes or devices (" + ', '.join(
+        f"{name} {dtype} on {device}" for (dtype, device), name in kinds.items()) + "): move the whole model to one, "
+        "e.g. model.to(x_support.device, x_support.dtype)")
+    if kinds and (kind := next(iter(kinds))) != (x.dtype, x.device):
+        _fail(f"the model's parameters are {kind[0]} on {kind[1]}, the tasks' inputs {x.dtype} on {x.device}: move one to the "
               "other, e.g. model.to(x_support.device, x_support.dtype)")
     if running := [f"{name} ({type(m).__name__})" for name, m in model.named_modules()
                    if isinstance(m, nn.modules.batchnorm._NormBase) and m.training and m.track_running_stats]:
@@ -279,7 +289,10 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
 def check_outputs(model:nn.Module, batch, n_classes:int):
     "Fail clearly when the model's output layer does not have one output per class of the tasks in `batch`."
     check_model(model, batch, learns=False)  # before the model runs here; evaluation goes through this check too
-    with torch.no_grad(): n_out = model(batch[0][0, :2]).shape[-1]  # two support examples are enough to see the width
+    with torch.no_grad(): out = model(batch[0][0, :2])  # two support examples are enough to see the width
+    if out.dim() != 2: _fail(f"the model gives outputs of shape {tuple(out.shape)} for 2 inputs, and a classifier's logits are "
+                             "(inputs, classes): flatten them, e.g. end the model with nn.Flatten()")
+    n_out = out.shape[-1]
     if n_out == 1 != n_classes: _fail(f"the model has one output, and the tasks have {n_classes} classes: a `Hidra` model (one master neuron) "
                                      "trains with `hidra_step`, which copies the neuron for each class; a MAML classifier needs one output a class")
     if n_out != n_classes:

@@ -27,7 +27,7 @@ import torch.distributed as dist
 from torch import nn
 from .backbone import Conv4, check_seed, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
-from .core import Hidra, hidra_backward, adapted_accuracy, same_c_groups
+from .core import Hidra, check_hidra_inner, hidra_backward, adapted_accuracy, same_c_groups
 from .data import load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
@@ -73,7 +73,7 @@ def holds_out_val(dataset:str)->bool:
     return dataset == 'omniglot'
 
 # %% ../nbs/04_training.ipynb #a6fe8fd8
-# the smallest whole value of each count that makes sense: 0 inner steps is plain transfer, 0 val_every no validation
+# the smallest whole value of each count that makes sense: 0 inner steps is MAML's plain transfer (HIDRA needs one: `make_config`), 0 val_every no validation
 SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, test_inner_steps=0, val_classes=0,
                 val_every=0, val_tasks=1, ckpt_every=1)
 SEEDS, SWITCHES = ('seed', 'split_seed'), ('first_order', 'mixed_ways')  # whole numbers of any sign; True or False
@@ -103,6 +103,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     ways = parse_ways(cfg.ways)
     if cfg.method == 'maml' and len(ways) != 1:
         raise ValueError(f"MAML has a fixed output layer and trains on one N, got --ways {cfg.ways}: give one number, or use HIDRA")
+    if cfg.method == 'hidra': check_hidra_inner(cfg.inner_steps, cfg.inner_lr)  # before the run's folder is made
     if cfg.mixed_ways and cfg.method == 'maml': raise ValueError(
         "--mixed-ways mixes several N in a meta-batch, which only HIDRA can: MAML has a fixed output layer, for one N")
     if cfg.mixed_ways and len(ways) == 1:

@@ -126,6 +126,7 @@ def check_rows_move(model:Hidra, steps:int):
 
 def check_hidra_inner(inner_steps:int, inner_lr:float):
     "Fail clearly where HIDRA's training would take no inner step, from which it learns nothing."
+    check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr)  # what they must be first
     if inner_steps == 0 or inner_lr == 0: raise ValueError(
         f"HIDRA meta-learns through its inner steps, and inner_steps={inner_steps}, inner_lr={inner_lr} take none: from the C "
         "tied rows every class has the same logit, the query loss is log C whatever the weights, and the meta-gradient 0. "

@@ -162,7 +162,7 @@ def vmap_meta_backward(model:nn.Module, init, batch, n_classes:int, **inner)->di
     with plain_batch_norm(model):  # under vmap the fused kernel's meta-gradient drifts (shown below)
         try: losses, accs = vmap(per_task, in_dims=(None, 0, 0, 0, 0), randomness='different')(init(n_classes), *batch)  # (T,), (T,)
         except RuntimeError as e:  # likely an operation torch.func cannot batch (a GRU, say), which the other drivers run task by task
-            if isinstance(e, torch.OutOfMemoryError): raise  # training then hands the batch to the loop
+            if isinstance(e, torch.OutOfMemoryError) or 'allocate' in str(e): raise  # out of memory (a CPU's is a RuntimeError): training hands the batch to the loop
             raise ValueError(f"the vmap driver failed on this model ({first_line(e)}); where driver='loop' runs it, torch.func cannot "
                              "batch one of its operations (an RNN's, say): use driver='loop' (or 'compiled', 'recompute'); "
                              "driver='auto' takes vmap on a GPU") from e

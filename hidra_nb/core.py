@@ -25,7 +25,8 @@ def check_features(features:torch.Tensor, n_features:int):
         "flatten them at the backbone's end, e.g. nn.Sequential(backbone, nn.Flatten())")
     if features.shape[-1] != n_features: raise ValueError(
         f"the backbone gives {features.shape[-1]} features an image, but the master neuron takes {n_features}: "
-        "build Hidra(backbone, n_features) with the backbone's output length, e.g. Conv4(...).n_features(image_shape)")
+        "build Hidra(backbone, n_features) with the backbone's output length, e.g. Conv4(...).n_features(image_shape); a model "
+        "built or trained before takes images of the size it was built for")
 
 class Hidra(nn.Module):
     "A backbone and HIDRA's master neuron, which becomes the output layer of a task with any number of classes."

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
-from PIL import Image
+from PIL import Image, ImageOps
 from .backbone import check_seed, check_whole_number
 
 # %% ../nbs/03_data.ipynb #b5b60cee
@@ -39,10 +39,12 @@ class FewShotDataset:
         if repeated := [c for c, k in Counter(classes).items() if k > 1]:
             raise ValueError(f"class names must differ, but {repeated[0]!r} names more than one class: give each class a name of its own")
         channels = images.shape[2]
+        mean, std = ((v,) if isinstance(v, numbers.Real) else tuple(v) for v in (mean, std))  # one number: the same for every channel
         for name, per_channel in (('mean', mean), ('std', std)):
             if len(per_channel) not in (1, channels): raise ValueError(
                 f"{name} has {len(per_channel)} values for images of {channels} channel(s): give one value a channel, or one for all")
         if not all(math.isfinite(s) and s > 0 for s in std): raise ValueError(f"std must be positive numbers, got {tuple(std)}: it divides")
+        if not all(0 <= m <= 1 for m in mean): raise ValueError(f"mean is on the [0, 1] scale of x / 255, got {tuple(mean)}: divide it by 255")
         self.images, self.classes, self.mean, self.std, self.source = images, list(classes), tuple(mean), tuple(std), {}
         digest = hashlib.sha1(json.dumps(self.classes).encode()).hexdigest()[:16]
         self.info = dict(info, n_classes=len(images), n_per_class=images.shape[1], image_shape=list(images.shape[2:]),
@@ -565,9 +567,14 @@ def decode_image(read, # () -> the file's bytes
                  name, # shown in errors
                  size:int, # the output is size x size
                  mode:str='L')->np.ndarray: # uint8, (size, size) for 'L', (3, size, size) for 'RGB'
-    "Decode an image file, resize it with Lanczos filtering; a file that does not decode raises an error that names it."
+    "Decode an image file as a viewer shows it, and resize it with Lanczos filtering; a file that does not decode raises an error that names it."
+    data = read()  # a file that cannot be read (a folder, a broken link) says so itself: it is not a corrupt image
     try:
-        with Image.open(io.BytesIO(read())) as im:
+        with Image.open(io.BytesIO(data)) as im:
+            im.draft(None, (size, size))  # a large JPEG decoded at a fraction of its size, never below `size`; other formats ignore it
+            im = ImageOps.exif_transpose(im)  # upright, as a camera's orientation tag says
+            if im.mode.startswith('I;16'):  # 16 bits a pixel: to 8, where convert would clip every value above 255
+                im = Image.fromarray((np.asarray(im).astype(np.uint32) >> 8).astype(np.uint8))
             if 'A' in im.getbands() or 'transparency' in im.info:  # drawn on a transparent ground: on white, as a viewer shows it
                 im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
             im = im.convert(mode)
@@ -757,7 +764,8 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
     places = data_places(root, 'miniimagenet')
     root = next((p for p in places if p.is_dir()), places[0])  # as for Omniglot: the data folder, then the cache
     t, listing = time.perf_counter(), miniimagenet_listing(root, split, splits_dir)
-    stamp = hashlib.sha1(repr([1, size, check_counts, {c: [source_stamp(p) for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()
+    # 2: the cache of images decoded before photos were turned upright and large JPEGs drafted is made again
+    stamp = hashlib.sha1(repr([2, size, check_counts, {c: [source_stamp(p) for p in ps] for c, ps in listing.items()}]).encode()).hexdigest()
     d, where, hit = cached(lambda: dict(images=read_miniimagenet(listing, size, check_counts, split)), stamp,
                            cache_places(root, f'miniimagenet{size}-{split}'), refresh)
     ds = FewShotDataset(d['images'], list(listing), dict(dataset='miniimagenet', split=split, scheme='ravi', split_seed=None),
@@ -773,16 +781,19 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
                       mean=(0.,), std=(1.,), # per channel, on the [0, 1] scale: `normalise` gives (x/255 - mean) / std
                      )->FewShotDataset:
     "Your own images as a `FewShotDataset`: a class a folder, resized to `size`, grey or RGB."
-    folder = Path(folder).expanduser()
+    folder = Path(os.path.abspath(Path(folder).expanduser()))  # '.' named as the folder it is
     if not folder.is_dir(): raise FileNotFoundError(f"no folder at {folder}{not_a_folder(folder)}: give a folder that holds a folder of images for each class")
-    check_whole_number('size', size)
+    check_whole_number('size', size); check_whole_number('channels', channels)
     if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if per_class is not None: check_whole_number('per_class', per_class)
     listing = class_folders(folder)
     if len(listing) < 2: raise ValueError(f"{folder} holds {len(listing)} class folder(s), and a task needs 2 classes: put the images of "
                                           f"each class in a folder of its own, {folder}/<class>/<image>.png")
-    if empty := [c for c, ps in listing.items() if not ps]:
-        raise ValueError(f"{folder / empty[0]} holds no images ({', '.join(IMAGE_EXTS)}): put its images there, or remove it")
+    if empty := [folder / c for c, ps in listing.items() if not ps]:
+        if inside := list(class_folders(empty[0])): raise ValueError(
+            f"{empty[0]} holds folders ({', '.join(inside[:3])}) but no images: the images of a class lie in its folder itself, "
+            f"and subfolders are not read. If {folder} holds splits (train/, test/), give one: load_image_folder('{empty[0]}')")
+        raise ValueError(f"{empty[0]} holds no images ({', '.join(IMAGE_EXTS)}): put its images there, or remove it")
     counts = {c: len(ps) for c, ps in listing.items()}
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
     if per_class is None and counts[fewest] != counts[most]: raise ValueError(
@@ -791,6 +802,10 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     if per_class is not None and per_class > counts[fewest]:
         raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most")
     images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class)
+    if (flat := (images.flatten(2).amin(-1) == images.flatten(2).amax(-1)).nonzero()).numel():  # (class, image) of each
+        c, i = flat[0].tolist()
+        warnings.warn(f"{len(flat)} image(s) of {folder} come out one flat colour, e.g. {listing[list(listing)[c]][i]}: a drawing in "
+                      "white on a transparent ground comes out white on white (transparent pixels are put on white, as a viewer shows them)")
     ds = FewShotDataset(images, list(listing), dict(dataset='folder', split=folder.name, folder=str(folder)), mean, std)
     ds.source = dict(data=str(folder))
     return ds
@@ -807,4 +822,4 @@ def load_dataset(name:str, # 'glyphs', 'omniglot' or 'miniimagenet'
         return load_glyphs(split, seed=split_seed, **kwargs)
     if name == 'omniglot': return load_omniglot(split, root, split_seed=split_seed, **kwargs)
     if name == 'miniimagenet': return load_miniimagenet(split, root, **kwargs)
-    raise ValueError(f"unknown dataset {name!r}: choose 'glyphs', 'omniglot' or 'miniimagenet'")
+    raise ValueError(f"unknown dataset {name!r}: choose 'glyphs', 'omniglot' or 'miniimagenet' (your own images load with load_image_folder)")

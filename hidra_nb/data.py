@@ -4,15 +4,15 @@
 
 # %% auto #0
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
-           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'FewShotDataset', 'derive_seed', 'bezier',
-           'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs',
-           'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir',
-           'data_places', 'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv',
-           'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
-           'check_omniglot_listing', 'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images',
-           'check_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders',
-           'miniimagenet_listing', 'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'load_image_folder',
-           'load_dataset']
+           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'checked_normalisation', 'FewShotDataset',
+           'derive_seed', 'bezier', 'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table',
+           'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed',
+           'time_sampler', 'data_root', 'cache_dir', 'data_places', 'not_a_folder', 'writable', 'cache_places',
+           'write_atomic', 'save_atomic', 'write_csv', 'cached', 'omniglot_sources', 'download_omniglot',
+           'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
+           'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
+           'load_omniglot', 'class_folders', 'miniimagenet_listing', 'read_class_images', 'read_miniimagenet',
+           'load_miniimagenet', 'load_image_folder', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -26,6 +26,18 @@ from PIL import Image, ImageOps
 from .backbone import check_seed, check_whole_number
 
 # %% ../nbs/03_data.ipynb #b5b60cee
+def checked_normalisation(mean, std, # per channel, or one for all: numbers, tuples, arrays
+                          channels:int)->tuple: # (mean, std), tuples of floats
+    "`mean` and `std` as tuples of floats, checked: one value a channel or one for all, std positive, mean on the [0, 1] scale of x / 255."
+    mean, std = (tuple(float(v) for v in np.atleast_1d(np.asarray(x, dtype=np.float64)).ravel()) for x in (mean, std))
+    for name, per_channel in (('mean', mean), ('std', std)):
+        if len(per_channel) not in (1, channels): raise ValueError(
+            f"{name} has {len(per_channel)} values for images of {channels} channel(s): give one value a channel, or one for all")
+    if not all(math.isfinite(s) and s > 0 for s in std): raise ValueError(f"std must be positive numbers, got {std}: it divides")
+    if not all(0 <= m <= 1 for m in mean): raise ValueError(
+        f"mean must be numbers from 0 to 1, on the scale of x / 255, got {mean}: a mean of pixel values from 0 to 255 is divided by 255")
+    return mean, std
+
 class FewShotDataset:
     "Images of C classes, n of each, as one uint8 tensor, with their class names and a JSON description `info`."
     def __init__(self, images:torch.Tensor, # uint8, (C, n, channels, H, W)
@@ -38,14 +50,8 @@ class FewShotDataset:
         # a name twice would be one class under two labels of a task, which no model can tell apart
         if repeated := [c for c, k in Counter(classes).items() if k > 1]:
             raise ValueError(f"class names must differ, but {repeated[0]!r} names more than one class: give each class a name of its own")
-        channels = images.shape[2]
-        mean, std = ((v,) if isinstance(v, numbers.Real) else tuple(v) for v in (mean, std))  # one number: the same for every channel
-        for name, per_channel in (('mean', mean), ('std', std)):
-            if len(per_channel) not in (1, channels): raise ValueError(
-                f"{name} has {len(per_channel)} values for images of {channels} channel(s): give one value a channel, or one for all")
-        if not all(math.isfinite(s) and s > 0 for s in std): raise ValueError(f"std must be positive numbers, got {tuple(std)}: it divides")
-        if not all(0 <= m <= 1 for m in mean): raise ValueError(f"mean is on the [0, 1] scale of x / 255, got {tuple(mean)}: divide it by 255")
-        self.images, self.classes, self.mean, self.std, self.source = images, list(classes), tuple(mean), tuple(std), {}
+        mean, std = checked_normalisation(mean, std, images.shape[2])
+        self.images, self.classes, self.mean, self.std, self.source = images, list(classes), mean, std, {}
         digest = hashlib.sha1(json.dumps(self.classes).encode()).hexdigest()[:16]
         self.info = dict(info, n_classes=len(images), n_per_class=images.shape[1], image_shape=list(images.shape[2:]),
                          mean=list(self.mean), std=list(self.std), classes_sha1=digest, classes=self.classes)
@@ -568,12 +574,14 @@ def decode_image(read, # () -> the file's bytes
                  size:int, # the output is size x size
                  mode:str='L')->np.ndarray: # uint8, (size, size) for 'L', (3, size, size) for 'RGB'
     "Decode an image file as a viewer shows it, and resize it with Lanczos filtering; a file that does not decode raises an error that names it."
-    data = read()  # a file that cannot be read (a folder, a broken link) says so itself: it is not a corrupt image
+    try: data = read()
+    except OSError: raise  # a file that cannot be read (a folder, a broken link) says so, and names itself: not a corrupt image
+    except Exception as e: raise ValueError(f"corrupt image {name}: {type(e).__name__}: {e}") from e  # a damaged zip's member
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.draft(None, (size, size))  # a large JPEG decoded at a fraction of its size, never below `size`; other formats ignore it
             im = ImageOps.exif_transpose(im)  # upright, as a camera's orientation tag says
-            if im.mode.startswith('I;16'):  # 16 bits a pixel: to 8, where convert would clip every value above 255
+            if im.mode.startswith('I;16') or im.mode == 'I':  # a 16-bit PNG (Pillow before 10.3 says 'I'): to 8 bits, where convert would clip at 255
                 im = Image.fromarray((np.asarray(im).astype(np.uint32) >> 8).astype(np.uint8))
             if 'A' in im.getbands() or 'transparency' in im.info:  # drawn on a transparent ground: on white, as a viewer shows it
                 im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
@@ -742,6 +750,8 @@ def read_class_images(listing:dict, # class -> image paths
                       size:int, mode:str='L', # 'L' (grey, one channel) or 'RGB'
                       per_class:int=None)->torch.Tensor: # uint8 (C, n, channels, size, size)
     "Decode the first `per_class` images of every class, or all of them (then every class must have as many), to one uint8 tensor."
+    if per_class is None and len({len(ps) for ps in listing.values()}) > 1:
+        raise ValueError("the classes hold different numbers of images: give per_class, the number to take of each")
     n = per_class or len(next(iter(listing.values())))
     images = [decode_image(p.read_bytes, p, size, mode) for ps in listing.values() for p in ps[:n]]
     return torch.from_numpy(np.stack(images)).view(len(listing), n, len(mode), size, size)  # 'L': one channel, 'RGB': three
@@ -786,6 +796,7 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     check_whole_number('size', size); check_whole_number('channels', channels)
     if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if per_class is not None: check_whole_number('per_class', per_class)
+    checked_normalisation(mean, std, channels)  # before any image is read
     listing = class_folders(folder)
     if len(listing) < 2: raise ValueError(f"{folder} holds {len(listing)} class folder(s), and a task needs 2 classes: put the images of "
                                           f"each class in a folder of its own, {folder}/<class>/<image>.png")
@@ -802,10 +813,12 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     if per_class is not None and per_class > counts[fewest]:
         raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most")
     images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class)
-    if (flat := (images.flatten(2).amin(-1) == images.flatten(2).amax(-1)).nonzero()).numel():  # (class, image) of each
+    per_channel = images.flatten(3)  # (C, n, channels, H*W)
+    if (flat := (per_channel.amin(-1) == per_channel.amax(-1)).all(-1).nonzero()).numel():  # (class, image) of each
         c, i = flat[0].tolist()
         warnings.warn(f"{len(flat)} image(s) of {folder} come out one flat colour, e.g. {listing[list(listing)[c]][i]}: a drawing in "
-                      "white on a transparent ground comes out white on white (transparent pixels are put on white, as a viewer shows them)")
+                      "white on a transparent ground comes out white on white (transparent pixels are put on white, as a viewer shows them)",
+                      stacklevel=2)
     ds = FewShotDataset(images, list(listing), dict(dataset='folder', split=folder.name, folder=str(folder)), mean, std)
     ds.source = dict(data=str(folder))
     return ds

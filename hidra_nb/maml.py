@@ -232,7 +232,6 @@ def check_batch(batch)->int: # C, the number of classes of every task
 def check_model(model:nn.Module, batch,
                 learns:bool=True): # a meta-step learns from it, so some parameter must require grad; evaluation needs none
     "Fail clearly, before any work, where `model` cannot take the tasks of `batch` through the inner steps."
-    params = list(model.parameters())
     if learns and not trainable(model):
         _fail("no parameter of the model requires grad, so there is nothing to meta-learn: unfreeze some (p.requires_grad_(True))")
     x, kinds = batch[0], {}  # each dtype and device of the parameters, with its first parameter's name

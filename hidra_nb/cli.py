@@ -30,7 +30,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 _HELP = docments(TrainConfig)  # the options' help is the configuration's own field comments
-_DEFAULT_SAID = dict(data_root="the data set's folder in $HIDRA_DATA, else in ../shared/data beside the project, else in $HIDRA_CACHE or ~/.cache/hidra_nb")  # where None means something
+_DEFAULT_SAID = dict(data_root="the data set's folder in $HIDRA_DATA, else in ../shared/data beside the project, else in $HIDRA_CACHE or "
+                          "~/.cache/hidra_nb; a folder of your own must be given", image_size="28 for a folder", channels="1 for a folder",
+                     per_class="every image, which needs as many in every class")  # where None means something
 
 def _default_text(f)->str:
     if f.name in PRESETS['glyphs']: return "the data set's preset: " + ', '.join(f"{d} {p[f.name]:g}" for d, p in PRESETS.items())
@@ -47,7 +49,7 @@ def _add_train_args(p):
 
 def _add_test_args(p):
     "The options of the test tasks and their adaptation, which `eval` and `compare` share."
-    p.add_argument('--ways', default=None, help="the N (default: a MAML run's own N; for HIDRA the paper's, 2-10 on Omniglot and 2-15 on MiniImageNet, and the demo's 2-10 on glyphs)")
+    p.add_argument('--ways', default=None, help="the N (default: a MAML run's own N; for HIDRA the paper's, 2-10 on Omniglot and 2-15 on MiniImageNet, and the demo's 2-10 on glyphs and on a folder of your own, up to its test classes)")
     p.add_argument('--tasks', type=int, default=4000, help="test tasks for every N (default 4000)")
     p.add_argument('--steps', type=int, default=None, help="inner steps S (default: the run's test_inner_steps)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
@@ -103,11 +105,13 @@ def train(args):
     if run.rank == 0: print(f"done: {args.out}/checkpoint.pt at iteration {run.iteration}")
 
 # %% ../nbs/06_cli.ipynb #d9258660
-EVAL_WAYS = dict(omniglot='2-10', miniimagenet='2-15', glyphs='2-10')  # HIDRA's: the paper's N (section 4.2); the demo's on glyphs
+EVAL_WAYS = dict(omniglot='2-10', miniimagenet='2-15', glyphs='2-10', folder='2-10')  # HIDRA's: the paper's N (section 4.2); the demo's on glyphs
 
-def eval_ways_of(cfg:TrainConfig)->str:
-    "The N `hidra_nb eval` measures a run on by default: a MAML run's own N, HIDRA's the paper's N for its data set."
-    return cfg.ways if cfg.method == 'maml' else EVAL_WAYS[cfg.dataset]
+def eval_ways_of(cfg:TrainConfig, test_classes:int=None)->str: # `test_classes`: how many the test split holds
+    "The N `hidra_nb eval` measures a run on by default: a MAML run's own N, HIDRA's the paper's N for its data set, up to `test_classes`."
+    if cfg.method == 'maml': return cfg.ways
+    ways = [n for n in parse_ways(EVAL_WAYS[cfg.dataset]) if test_classes is None or n <= test_classes]  # a folder of your own may hold few
+    return f"{ways[0]}-{ways[-1]}"
 
 def _eval_settings_given(args, cfg:TrainConfig)->dict:
     "A run's `eval_settings`, with those the command line gave over them."
@@ -146,7 +150,7 @@ def eval_run(args):
     _check_results_name(args.name)
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
-    ways = parse_ways(args.ways or eval_ways_of(cfg))
+    ways = parse_ways(args.ways or eval_ways_of(cfg, test_data.n_classes))
     check_ways_for(model, ways)
     given = _eval_settings_given(args, cfg)
     check_eval_settings(args.tasks, **given)  # a value no evaluation takes is named as such, not as a clash with the file
@@ -175,7 +179,7 @@ def compare_runs(args):
         + ' and '.join(f"--{k.replace('_', '-')}" for k in differ) + " to adapt both the same way")
     maml_ways = [c.ways for c in (cfg, other_cfg) if c.method == 'maml']  # a MAML run can only be compared at its own N
     if len(set(maml_ways)) > 1: raise ValueError(f"MAML runs of {' and '.join(maml_ways)} classes share no N to be compared at")
-    ways = parse_ways(args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg)))
+    ways = parse_ways(args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg, test_data.n_classes)))
     for m in (model, other): check_ways_for(m, ways)
     check_eval_settings(args.tasks, **settings[0])
     made = dict(tasks=args.tasks, **settings[0], seed=args.seed, weights=weights_fingerprint(model), other_weights=weights_fingerprint(other))

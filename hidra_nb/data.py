@@ -4,15 +4,16 @@
 
 # %% auto #0
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
-           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'checked_normalisation', 'FewShotDataset',
-           'derive_seed', 'bezier', 'fit_box', 'glyph_strokes', 'affine_jitter', 'redraw', 'splat_table',
-           'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid', 'parse_ways', 'TaskSampler', 'timed',
-           'time_sampler', 'data_root', 'cache_dir', 'data_places', 'not_a_folder', 'writable', 'cache_places',
-           'write_atomic', 'save_atomic', 'write_csv', 'cached', 'omniglot_sources', 'download_omniglot',
-           'find_omniglot', 'omniglot_listing', 'check_omniglot_listing', 'decode_image', 'read_omniglot_set',
-           'source_stamp', 'omniglot_images', 'check_split', 'paper_split', 'vinyals_split', 'with_rotations',
-           'load_omniglot', 'class_folders', 'miniimagenet_listing', 'read_class_images', 'read_miniimagenet',
-           'load_miniimagenet', 'load_image_folder', 'load_dataset']
+           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'NOT_CLASSES', 'FOLDER_SPLITS',
+           'checked_normalisation', 'FewShotDataset', 'derive_seed', 'bezier', 'fit_box', 'glyph_strokes',
+           'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid',
+           'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places',
+           'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
+           'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
+           'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
+           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing',
+           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'load_image_folder', 'folder_split_classes',
+           'load_folder_split', 'save_image_folder', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -715,9 +716,11 @@ MINI_HELP = ("MiniImageNet is never downloaded here: its images fall under Image
 def _images_in(folder:Path)->list:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTS and not p.name.startswith('.'))
 
+NOT_CLASSES = ('.', '__', '@')  # the first letters of folders that hold no class: .git, __pycache__, a NAS's @eaDir
+
 def class_folders(folder:Path)->dict: # class name -> sorted image paths
     "The class folders in `folder`, each named as its class, with their images; `.git`, `__pycache__` or a NAS's `@eaDir` are none."
-    return {d.name: _images_in(d) for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(('.', '__', '@'))}
+    return {d.name: _images_in(d) for d in sorted(folder.iterdir()) if d.is_dir() and not d.name.startswith(NOT_CLASSES)}
 
 def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: # wnid -> image paths, sorted
     "The images of one MiniImageNet split by class, from a class-folder tree or from `images/` and the split's csv."
@@ -819,20 +822,66 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
         warnings.warn(f"{len(flat)} image(s) of {folder} come out one flat colour, e.g. {listing[list(listing)[c]][i]}: a drawing in "
                       "white on a transparent ground comes out white on white (transparent pixels are put on white, as a viewer shows them)",
                       stacklevel=2)
-    ds = FewShotDataset(images, list(listing), dict(dataset='folder', split=folder.name, folder=str(folder)), mean, std)
-    ds.source = dict(data=str(folder))
+    ds = FewShotDataset(images, list(listing), dict(dataset='folder', split=folder.name), mean, std)
+    ds.source = dict(data=str(folder))  # where, not what: a folder moved elsewhere holds the same data set
     return ds
 
+# %% ../nbs/03_data.ipynb #f1a2b3d2
+FOLDER_SPLITS = ('train', 'val', 'test')  # val/ may be left out: a run then validates on nothing
+
+def folder_split_classes(root:Path)->dict: # split -> its class names, for the splits `root` holds
+    "The class folders of each split folder of `root`, checked: `train/` and `test/` are there, and no class is in two splits."
+    root = Path(os.path.abspath(Path(root).expanduser()))
+    if not root.is_dir(): raise FileNotFoundError(f"no folder at {root}{not_a_folder(root)}: give the folder that holds your train/ and test/ folders")
+    held = {s: list(class_folders(root / s)) for s in FOLDER_SPLITS if (root / s).is_dir()}
+    if missing := [s for s in ('train', 'test') if s not in held]: raise FileNotFoundError(
+        f"{root} holds no {' or '.join(s + '/' for s in missing)} folder: a data set of your own is a folder with train/ and test/ "
+        f"(val/ to validate on), each holding a folder of images for each class, {root}/train/<class>/<image>.png")
+    seen = {}
+    for s, classes in held.items():
+        if (twice := next((c for c in classes if c in seen), None)) is not None: raise ValueError(
+            f"class {twice!r} is in both {seen[twice]}/ and {s}/ of {root}: the test (and validation) classes must be new to "
+            "training, as few-shot learning measures how fast new classes are learnt; move one of the two folders")
+        seen.update(dict.fromkeys(classes, s))
+    return held
+
+def load_folder_split(split:str, # 'train', 'val' or 'test'
+                      root:Path|str, # the folder that holds train/, test/ and, if you validate, val/
+                      **kwargs)->FewShotDataset: # `size`, `channels`, `per_class`, `mean`, `std` go to `load_image_folder`
+    "One split of a data set of your own: `load_image_folder` of `root/split`, once `folder_split_classes` has checked the splits."
+    if root is None: raise ValueError("a data set of your own needs its folder: give root (--data-root), the folder that holds train/ and test/")
+    if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
+    if split not in folder_split_classes(root): raise FileNotFoundError(
+        f"{Path(root).expanduser() / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
+    return load_image_folder(Path(root).expanduser() / split, **kwargs)
+
+# %% ../nbs/03_data.ipynb #f1a2b3d4
+def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, made: folder/<class>/<0000>.png
+    "Write `ds` as PNGs, a folder a class, the layout `load_image_folder` reads back unchanged at the same size and channels."
+    folder = Path(folder).expanduser()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(f"{folder} is there already and not an empty folder: save into a new folder, so that nothing in it is mixed or replaced")
+    named = lambda c: isinstance(c, str) and c == Path(c).name and c not in ('', '..') and not c.startswith(NOT_CLASSES)
+    if (bad := next((c for c in ds.classes if not named(c)), None)) is not None: raise ValueError(
+        f"class {bad!r} cannot name a class folder (no '/', and no first letter of {', '.join(NOT_CLASSES)}, which mark other folders): "
+        "rename the classes, FewShotDataset(ds.images, names, ds.info)")
+    if ds.image_shape[0] not in (1, 3): raise ValueError(f"images of {ds.image_shape[0]} channels make no PNG here: save grey (1) or RGB (3) images")
+    for c, images in zip(ds.classes, ds.images):
+        (folder / c).mkdir(parents=True)
+        for i, im in enumerate(images): Image.fromarray(im.permute(1, 2, 0).squeeze(-1).numpy()).save(folder / c / f'{i:04d}.png')
+    return folder
+
 # %% ../nbs/03_data.ipynb #f0724d70
-def load_dataset(name:str, # 'glyphs', 'omniglot' or 'miniimagenet'
-                 split:str='train', # 'train', 'val', 'test' (which exist depends on the dataset and scheme)
+def load_dataset(name:str, # 'glyphs', 'omniglot', 'miniimagenet' or 'folder' (your own images)
+                 split:str='train', # 'train', 'val', 'test' (which exist depends on the dataset and scheme; a folder's are its split folders)
                  root:Path|str=None, # the data set's folder (Omniglot's may also be the folder that holds `omniglot/`); default: see `data_root`; glyphs need none
                  split_seed:int=0, # seed of random splits: the glyphs drawn, Omniglot's paper split
                  **kwargs)->FewShotDataset:
-    "Load one split of a dataset by name, other keyword arguments going to `load_glyphs`, `load_omniglot` or `load_miniimagenet`; `info` records exactly which classes it holds."
+    "Load one split of a dataset by name, other keyword arguments going to `load_glyphs`, `load_omniglot`, `load_miniimagenet` or `load_folder_split`; `info` records exactly which classes it holds."
     if name == 'glyphs':
         if root is not None: raise ValueError("glyphs are drawn, not read: they take no root")
         return load_glyphs(split, seed=split_seed, **kwargs)
     if name == 'omniglot': return load_omniglot(split, root, split_seed=split_seed, **kwargs)
     if name == 'miniimagenet': return load_miniimagenet(split, root, **kwargs)
-    raise ValueError(f"unknown dataset {name!r}: choose 'glyphs', 'omniglot' or 'miniimagenet' (your own images load with load_image_folder)")
+    if name == 'folder': return load_folder_split(split, root, **kwargs)
+    raise ValueError(f"unknown dataset {name!r}: choose 'glyphs', 'omniglot', 'miniimagenet' or 'folder' (your own images)")

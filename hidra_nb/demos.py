@@ -96,7 +96,7 @@ def heads_player(snaps:dict, # from `train_with_snapshots`
 class CachedEvaluator:
     "Query accuracy per (initialisation, N, inner steps, inner learning rate) from `evaluate`, computed once and remembered."
     def __init__(self, models:dict, # name -> `Hidra` or MAML classifier; more may be added to `models` later
-                 data, # the test split, e.g. `load_split(dataset, 'test')`
+                 data, # the test split, e.g. `split_of(run.cfg, 'test')`
                  n_tasks:int=10, # tasks for each N, passed to `evaluate`
                  shots:int=5, # passed to `evaluate`
                  queries:int=5, # passed to `evaluate`

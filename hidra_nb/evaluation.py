@@ -23,7 +23,7 @@ from .backbone import check_whole_number
 from .maml import accuracy_by_step, check_adapts, check_model, check_rate
 from .core import Hidra, check_rows_move, first_step_for, initial_params
 from .data import parse_ways, write_atomic, write_csv, FewShotDataset, TaskSampler
-from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, trainer_in
+from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, split_of, trainer_in
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
 def t_within(t:float, df:int)->float:
@@ -254,7 +254,7 @@ def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or
         "iterations (the run's config.json says how many) and when stopped (Ctrl-C): evaluate then")
     sd = load_checkpoint(path)
     cfg = TrainConfig(**sd['config'])
-    test_data = load_split(cfg.dataset, 'test', data_root or cfg.data_root, cfg.split_seed, cfg.val_classes)
+    test_data = split_of(cfg, 'test', data_root)
     if (seen := set(sd['data']['train']['classes']) & set(test_data.classes)): raise ValueError(
         f"{len(seen)} of the {test_data.n_classes} test classes found now are among those {path} was trained on (e.g. "
         f"{min(seen)}): the data is split otherwise than when it trained. Give the data it trained on (--data-root)")

@@ -7,13 +7,13 @@ __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'ev
            'report', 'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, os, re, signal, sys, threading, time
+import argparse, os, re, signal, sys, threading, time, warnings
 from contextlib import contextmanager
 from dataclasses import fields
 from fastcore.docments import docments
 from pathlib import Path
 import torch
-from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, end_distributed, first_process,
+from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, data_changes, end_distributed, first_process,
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
                                check_writable_run_folder, training_lock)
 import matplotlib.pyplot as plt
@@ -173,6 +173,9 @@ def compare_runs(args):
     (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
+    if test_data.info != other_test.info: raise ValueError(  # the same classes, read otherwise: a folder's at another size
+        f"{args.run} and {args.other} read their test images otherwise ({data_changes(test_data.info, other_test.info, ('for the first', 'for the other'))}): "
+        "a paired comparison needs the same tasks")
     settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
     if differ := [k for k in settings[0] if settings[0][k] != settings[1][k]]: raise ValueError(
         f"the runs adapt otherwise at test time ({', '.join(f'{k}: {settings[0][k]} and {settings[1][k]}' for k in differ)}): give "
@@ -262,7 +265,9 @@ def main(argv:list=None): # the arguments; default: the command line's
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try:
-        with sigterm_as_interrupt(): dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
+        with sigterm_as_interrupt(), warnings.catch_warnings():  # a warning is one line too, not the library's file and line
+            warnings.showwarning = lambda message, *_, **__: print(f"hidra_nb {args.command}: warning: {message}", file=sys.stderr)
+            dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
         sys.stdout.flush()  # here, where a reader gone away is caught, not at exit (a pipe's output waits in Python's buffer)
     except BrokenPipeError:  # the reader of the output went away (`| head`): the files are written before the tables are printed
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's last flush, at exit, fails no more

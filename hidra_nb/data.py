@@ -12,8 +12,8 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
            'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing',
-           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'load_image_folder', 'folder_split_classes',
-           'load_folder_split', 'save_image_folder', 'load_dataset']
+           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing', 'load_image_folder',
+           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -787,26 +787,19 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
     return ds
 
 # %% ../nbs/03_data.ipynb #f1a2b3c5
-def load_image_folder(folder:Path|str, # one folder of images a class, named as the class: folder/<class>/<image>.png
-                      size:int=28, # every image is resized to size x size
-                      channels:int=1, # 1 (grey) or 3 (RGB)
-                      per_class:int=None, # the first images of each class, in name order; None: all, and every class must have as many
-                      mean=(0.,), std=(1.,), # per channel, on the [0, 1] scale: `normalise` gives (x/255 - mean) / std
-                     )->FewShotDataset:
-    "Your own images as a `FewShotDataset`: a class a folder, resized to `size`, grey or RGB."
-    folder = Path(os.path.abspath(Path(folder).expanduser()))  # '.' named as the folder it is
+FOLDER_SPLITS = ('train', 'val', 'test')  # a folder data set's split folders (`load_folder_split`); val/ may be left out
+
+def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name -> its image paths, sorted
+    "The class folders of `folder` and their images, checked as `load_image_folder` needs them, without reading an image."
     if not folder.is_dir(): raise FileNotFoundError(f"no folder at {folder}{not_a_folder(folder)}: give a folder that holds a folder of images for each class")
-    check_whole_number('size', size); check_whole_number('channels', channels)
-    if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
-    if per_class is not None: check_whole_number('per_class', per_class)
-    checked_normalisation(mean, std, channels)  # before any image is read
     listing = class_folders(folder)
     if len(listing) < 2: raise ValueError(f"{folder} holds {len(listing)} class folder(s), and a task needs 2 classes: put the images of "
                                           f"each class in a folder of its own, {folder}/<class>/<image>.png")
     if empty := [folder / c for c, ps in listing.items() if not ps]:
-        if inside := list(class_folders(empty[0])): raise ValueError(
-            f"{empty[0]} holds folders ({', '.join(inside[:3])}) but no images: the images of a class lie in its folder itself, "
-            f"and subfolders are not read. If {folder} holds splits (train/, test/), give one: load_image_folder('{empty[0]}')")
+        if inside := list(class_folders(empty[0])):
+            splits = f" If {folder} holds splits (train/, test/), give one: load_image_folder('{empty[0]}')" if empty[0].name in FOLDER_SPLITS else ''
+            raise ValueError(f"{empty[0]} holds folders ({', '.join(inside[:3])}) but no images: the images of a class lie in its folder "
+                             f"itself, and subfolders are not read.{splits}")
         raise ValueError(f"{empty[0]} holds no images ({', '.join(IMAGE_EXTS)}): put its images there, or remove it")
     counts = {c: len(ps) for c, ps in listing.items()}
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
@@ -815,6 +808,21 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
         f"FewShotDataset as many of each: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order")
     if per_class is not None and per_class > counts[fewest]:
         raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most")
+    return listing
+
+def load_image_folder(folder:Path|str, # one folder of images a class, named as the class: folder/<class>/<image>.png
+                      size:int=28, # every image is resized to size x size
+                      channels:int=1, # 1 (grey) or 3 (RGB)
+                      per_class:int=None, # the first images of each class, in name order; None: all, and every class must have as many
+                      mean=(0.,), std=(1.,), # per channel, on the [0, 1] scale: `normalise` gives (x/255 - mean) / std
+                     )->FewShotDataset:
+    "Your own images as a `FewShotDataset`: a class a folder, resized to `size`, grey or RGB."
+    folder = Path(os.path.abspath(Path(folder).expanduser()))  # '.' named as the folder it is
+    check_whole_number('size', size); check_whole_number('channels', channels)
+    if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
+    if per_class is not None: check_whole_number('per_class', per_class)
+    checked_normalisation(mean, std, channels)  # before any image is read
+    listing = image_folder_listing(folder, per_class)
     images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class)
     per_channel = images.flatten(3)  # (C, n, channels, H*W)
     if (flat := (per_channel.amin(-1) == per_channel.amax(-1)).all(-1).nonzero()).numel():  # (class, image) of each
@@ -827,16 +835,31 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     return ds
 
 # %% ../nbs/03_data.ipynb #f1a2b3d2
-FOLDER_SPLITS = ('train', 'val', 'test')  # val/ may be left out: a run then validates on nothing
+def _no_splits_at(root:Path)->str: # what an error says where `root` should hold train/ and test/ and does not
+    if not root.exists(): return f"no folder at {root}: give the folder that holds your train/ and test/ folders (--data-root; where it is now, if it moved)"
+    if not root.is_dir(): return f"{root} is a file: give the folder that holds your train/ and test/ folders"
+    one_split = any(ps for ps in class_folders(root).values())  # class folders of images: a split itself
+    return (f"{root} holds no train/ or test/ folder" + (f", but class folders of images, as one split does: give the folder above it, "
+            f"which holds train/ and test/" if one_split else f": a data set of your own is a folder with train/ and test/ (val/ to "
+            f"validate on), each holding a folder of images for each class, {root}/train/<class>/<image>.png"))
 
-def folder_split_classes(root:Path)->dict: # split -> its class names, for the splits `root` holds
-    "The class folders of each split folder of `root`, checked: `train/` and `test/` are there, and no class is in two splits."
+def folder_split_classes(root:Path, # the folder that holds train/, test/ and, if you validate, val/
+                         per_class:int=None, # as `load_image_folder` takes it: every split is checked for it
+                        )->dict: # split -> its class names, for the splits `root` holds
+    "The classes of each split folder of `root`, checked without reading an image: train/ and test/ are there, every split can be loaded, and no class is in two."
     root = Path(os.path.abspath(Path(root).expanduser()))
-    if not root.is_dir(): raise FileNotFoundError(f"no folder at {root}{not_a_folder(root)}: give the folder that holds your train/ and test/ folders")
-    held = {s: list(class_folders(root / s)) for s in FOLDER_SPLITS if (root / s).is_dir()}
-    if missing := [s for s in ('train', 'test') if s not in held]: raise FileNotFoundError(
-        f"{root} holds no {' or '.join(s + '/' for s in missing)} folder: a data set of your own is a folder with train/ and test/ "
-        f"(val/ to validate on), each holding a folder of images for each class, {root}/train/<class>/<image>.png")
+    if not (root / 'train').is_dir() and not (root / 'test').is_dir(): raise FileNotFoundError(_no_splits_at(root))
+    if missing := [s for s in ('train', 'test') if not (root / s).is_dir()]: raise FileNotFoundError(
+        f"{root} holds no {missing[0]}/ folder: a data set of your own is a folder with train/ and test/ (val/ to validate on), each "
+        f"holding a folder of images for each class, {root}/{missing[0]}/<class>/<image>.png")
+    if (root / 'val').exists() and not (root / 'val').is_dir(): raise NotADirectoryError(
+        f"{root / 'val'} is a file, where a split folder of classes to validate on goes: move it away")
+    held = {}
+    for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:  # the test split too: a run that trains checks what it will be evaluated on
+        try: held[s] = list(image_folder_listing(root / s, per_class))
+        except ValueError as e:
+            if s != 'val': raise
+            raise ValueError(f"{e}; or remove {root / 'val'}, and the run validates on nothing") from None
     seen = {}
     for s, classes in held.items():
         if (twice := next((c for c in classes if c in seen), None)) is not None: raise ValueError(
@@ -845,19 +868,27 @@ def folder_split_classes(root:Path)->dict: # split -> its class names, for the s
         seen.update(dict.fromkeys(classes, s))
     return held
 
+def folder_stamp(root:Path)->str:
+    "What changes when a folder data set changes: the class folders of its splits and their images' sizes and times (files it does not read do not count)."
+    root, parts = Path(root).expanduser(), []
+    for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:
+        for c, paths in class_folders(root / s).items():
+            parts.append((s, c, [(p.name, *(source_stamp(p)[1:] if p.is_file() else ())) for p in paths]))  # a broken link: its name
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
 def load_folder_split(split:str, # 'train', 'val' or 'test'
                       root:Path|str, # the folder that holds train/, test/ and, if you validate, val/
                       **kwargs)->FewShotDataset: # `size`, `channels`, `per_class`, `mean`, `std` go to `load_image_folder`
-    "One split of a data set of your own: `load_image_folder` of `root/split`, once `folder_split_classes` has checked the splits."
+    "One split of a data set of your own: `load_image_folder` of `root/split`, once `folder_split_classes` has checked every split."
     if root is None: raise ValueError("a data set of your own needs its folder: give root (--data-root), the folder that holds train/ and test/")
     if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
-    if split not in folder_split_classes(root): raise FileNotFoundError(
+    if split not in folder_split_classes(root, kwargs.get('per_class')): raise FileNotFoundError(
         f"{Path(root).expanduser() / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
     return load_image_folder(Path(root).expanduser() / split, **kwargs)
 
 # %% ../nbs/03_data.ipynb #f1a2b3d4
 def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, made: folder/<class>/<0000>.png
-    "Write `ds` as PNGs, a folder a class, the layout `load_image_folder` reads back unchanged at the same size and channels."
+    "Write `ds` as PNGs, a folder a class, the layout `load_image_folder` reads back: the same images at the same size and channels, the classes in name order."
     folder = Path(folder).expanduser()
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise FileExistsError(f"{folder} is there already and not an empty folder: save into a new folder, so that nothing in it is mixed or replaced")

@@ -5,17 +5,18 @@
 # %% auto #0
 __all__ = ['SETTINGS', 'PRESETS', 'FOLDER_SETTINGS', 'FOLDER_IMAGES', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS_OFF',
            'CHECKPOINT_PARTS', 'PER_SESSION', 'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'has_val_split',
-           'check_each_setting', 'make_config', 'make_model', 'pick_device', 'driver_candidates', 'what_runs_here',
-           'fastest_driver', 'glibc', 'keep_freed_memory', 'load_split', 'split_of', 'load_checkpoint', 'load_weights',
-           'world_size', 'first_process', 'process_group_backend', 'init_distributed', 'all_reduce_kept',
-           'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes',
-           'Run', 'differing_settings', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
+           'check_out_beside_data', 'check_each_setting', 'check_image_settings', 'make_config', 'make_model',
+           'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory',
+           'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
+           'process_group_backend', 'init_distributed', 'all_reduce_kept', 'end_distributed', 'check_tasks_split',
+           'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'differing_settings',
+           'data_changes', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
            'check_new_run_folder', 'check_no_lost_checkpoint', 'open_run', 'check_writable_run_folder', 'config_for',
            'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
            'trainer_in', 'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
-import copy, ctypes, ctypes.util, hashlib, json, math, numbers, os, platform, signal, sys, threading, time
+import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
 try: import fcntl
 except ImportError: fcntl = None  # Windows: no flock
 from collections import deque
@@ -29,7 +30,7 @@ from torch import nn
 from .backbone import Conv4, check_seed, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, check_hidra_inner, hidra_backward, adapted_accuracy, same_c_groups
-from .data import load_dataset, parse_ways, save_atomic, source_stamp, timed, writable, write_atomic, FewShotDataset, TaskSampler
+from .data import FOLDER_SPLITS, folder_stamp, load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -85,6 +86,13 @@ def has_val_split(cfg:TrainConfig)->bool:
     if cfg.dataset == 'folder': return (Path(cfg.data_root).expanduser() / 'val').is_dir()
     return True
 
+def check_out_beside_data(out:Path, cfg:TrainConfig): # `out`: a run folder, or None
+    "Fail where the run folder lies inside a split of the folder data set it trains on, where it would be read as a class of images."
+    if out is None or cfg.dataset != 'folder': return
+    root = Path(cfg.data_root).expanduser().resolve()
+    if inside := next((root / s for s in FOLDER_SPLITS if Path(out).resolve().is_relative_to(root / s)), None): raise ValueError(
+        f"the run folder {out} lies in {inside}, where it would be read as a class of images: give an --out outside {inside}")
+
 # %% ../nbs/04_training.ipynb #a6fe8fd8
 # the smallest whole value of each count that makes sense: 0 inner steps is MAML's plain transfer (HIDRA needs one: `make_config`), 0 val_every no validation
 SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, test_inner_steps=0, val_classes=0,
@@ -105,14 +113,18 @@ def check_each_setting(settings:dict): # by `TrainConfig` field, all or some
     if 'outer_lr' in s: check_rate('outer_lr', s['outer_lr'], positive=True)
     if 'ways' in s: parse_ways(s['ways'])
 
+def check_image_settings(dataset:str, given:dict): # settings given, by `TrainConfig` field
+    "Fail where how a folder's images are read (`FOLDER_SETTINGS`) is given for a data set with images of its own."
+    if dataset != 'folder' and (images := [k for k in FOLDER_SETTINGS if given.get(k) is not None]): raise ValueError(
+        f"{' and '.join('--' + k.replace('_', '-') for k in images)} {'say' if len(images) > 1 else 'says'} how your own images are read "
+        f"(--dataset folder), and {dataset} has images of its own: leave {'them' if len(images) > 1 else 'it'} out")
+
 def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
     "The paper's preset for `dataset`, with any field overridden, checked."
     if dataset not in PRESETS: raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(PRESETS)}")
     if unknown := set(overrides) - SETTINGS: raise ValueError(f"unknown setting(s) {', '.join(sorted(unknown))}: the settings are {', '.join(sorted(SETTINGS))}")
     given = {k: v for k, v in overrides.items() if v is not None}
-    if dataset != 'folder' and (images := [k for k in FOLDER_SETTINGS if k in given]): raise ValueError(
-        f"{' and '.join('--' + k.replace('_', '-') for k in images)} {'say' if len(images) > 1 else 'says'} how your own images are read "
-        f"(--dataset folder), and {dataset} has images of its own: leave {'them' if len(images) > 1 else 'it'} out")
+    check_image_settings(dataset, given)
     cfg = TrainConfig(dataset=dataset, **{**PRESETS[dataset], **(FOLDER_IMAGES if dataset == 'folder' else {}), **given})
     check_each_setting(asdict(cfg))
     if dataset == 'folder' and cfg.data_root is None: raise ValueError(
@@ -131,7 +143,7 @@ def make_config(dataset:str='glyphs', **overrides)->TrainConfig:
         raise ValueError(f"--mixed-ways mixes several N in a meta-batch, but --ways {cfg.ways} is one N: give a range such as 2-10")
     # ' 5' as '5' (runs are named by it); 5, [2, 5, 8], range(2, 5) as `parse_ways` reads them back
     cfg.ways = cfg.ways.replace(' ', '') if isinstance(cfg.ways, str) else ','.join(map(str, ways))
-    if cfg.data_root is not None: cfg.data_root = os.path.abspath(cfg.data_root)  # stored in the run: a later command may start elsewhere
+    if cfg.data_root is not None: cfg.data_root = os.path.abspath(os.path.expanduser(cfg.data_root))  # stored in the run: a later command may start elsewhere
     return cfg
 
 # %% ../nbs/04_training.ipynb #471db5eb
@@ -230,8 +242,7 @@ def split_of(cfg:TrainConfig, split:str, # 'train', 'val' or 'test'
     "One split of a run's data set, as its configuration draws it (`load_split`): Omniglot's held-out characters, a folder's images at the run's size, read again when the folder changed."
     root = root or cfg.data_root
     if cfg.dataset != 'folder': return load_split(cfg.dataset, split, root, cfg.split_seed, cfg.val_classes)
-    stamp = hashlib.sha1(repr(source_stamp(Path(root).expanduser())).encode()).hexdigest()  # every split's files: the check of the splits reads them all
-    return load_split('folder', split, root, stamp=stamp, size=cfg.image_size, channels=cfg.channels, per_class=cfg.per_class)
+    return load_split('folder', split, root, stamp=folder_stamp(root), size=cfg.image_size, channels=cfg.channels, per_class=cfg.per_class)
 
 # %% ../nbs/04_training.ipynb #28e131f0
 CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes besides its format and its driver (optional)
@@ -370,6 +381,7 @@ class Run:
         self.rank, self.world = init_distributed(self.device)
         check_tasks_split(cfg.tasks, self.world)  # before the run folder is made or written
         self.cfg, self.out = cfg, Path(out) if out else None
+        check_out_beside_data(self.out, cfg)
         self.train_data, self._val = self.data_split('train'), None  # the validation split is read when first needed (`val_data`)
         torch.manual_seed(cfg.seed)
         self.model = make_model(cfg, self.train_data.image_shape).to(self.device)
@@ -378,6 +390,8 @@ class Run:
         self.sampler = TaskSampler(self.train_data, cfg.ways, cfg.shots, cfg.queries, cfg.tasks, seed=cfg.seed, device=self.device)
         # made now, so that an N the validation split cannot serve stops the run before it starts, not at its first validation
         self.val_sampler = self.validation_tasks() if cfg.val_every and self.val_data is not None else None
+        if cfg.val_every and cfg.dataset == 'folder' and self.val_data is None and self.rank == 0:  # said every session: val/ may have gone since
+            warnings.warn(f"{cfg.data_root} holds no val/ folder: this run validates on nothing", stacklevel=2)
         self.iteration, self.driver = 0, None  # the driver is chosen at the first step (`choose_driver`)
         self._half_stepped = False  # an optimiser's step cut short, which leaves the weights part-way (`step`)
         self._checkpoint_seen = None  # the `file_stamp` of the checkpoint this run last loaded (`open_run`) or saved
@@ -527,15 +541,25 @@ def differing_settings(asked:dict, # settings by `TrainConfig` field
 
 
 # %% ../nbs/04_training.ipynb #746f25ac
+def data_changes(then:dict, now:dict, # the `info` of a split as a run trained on it, and as it is read now
+                 names:tuple=('then', 'now'))->str: # what the two are called
+    "What differs between two `info`s of a split, in words: classes gone and new, then the other entries that differ."
+    was, held = then.get('classes') or [], now.get('classes') or []
+    gone, new = [c for c in was if c not in set(held)], [c for c in held if c not in set(was)]
+    said = ([f"{len(gone)} class(es) gone, e.g. {gone[0]}"] if gone else []) + ([f"{len(new)} new, e.g. {new[0]}"] if new else [])
+    said += [f"{k} {then.get(k)!r} {names[0]}, {now.get(k)!r} {names[1]}" for k in sorted(set(then) | set(now))
+             if k not in ('classes', 'classes_sha1', 'n_classes') and then.get(k) != now.get(k)]
+    return '; '.join(said) or 'the same classes in another order'
+
 @patch
 def load_state_dict(self:Run, sd:dict):
     "Continue from `state_dict()`, which must be a run of this configuration (beyond `PER_SESSION`) on the same data split."
     if clash := differing_settings(asdict(self.cfg), TrainConfig(**sd['config'])): raise ValueError(
         "the checkpoint is of a run with other settings (" + ', '.join(f'{k}: {b!r} there, {a!r} here' for k, (a, b) in clash.items())
         + "): make the Run with the checkpoint's configuration, TrainConfig(**sd['config']), as `open_run` does")
-    if sd['data']['train'] != self.train_data.info:
-        raise ValueError("the checkpoint was trained on another data split than the one loaded now (different data or split seed): "
-                         "resume with the data it was trained on (--data-root) and its settings, or train into another --out")
+    if sd['data']['train'] != self.train_data.info: raise ValueError(
+        f"the checkpoint was trained on another data split than the one loaded now ({data_changes(sd['data']['train'], self.train_data.info)}): "
+        "resume with the data it was trained on (--data-root) and its settings, or train into another --out")
     load_weights(self.model, sd['model']); self.opt.load_state_dict(sd['opt']); self.sampler.load_state_dict(sd['sampler'])
     torch.set_rng_state(sd['rng']['torch'])
     cuda = sd['rng'].get('cuda')
@@ -650,6 +674,7 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
     if ckpt_path.exists():
         stored = load_checkpoint(ckpt_path)['config']
         check_each_setting(given)  # a value no run takes is named as such, not as a clash
+        check_image_settings(given.get('dataset', stored.get('dataset', 'glyphs')), given)  # and an option this data set has none of
         check_same_run(out, given, TrainConfig(**stored))  # and a clash names what was given, not what follows from it
     else:  # stopped before its first checkpoint: started again, as asked then where not given now, unless on other data
         stored = folder_settings(Path(out))

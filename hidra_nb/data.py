@@ -868,23 +868,36 @@ def folder_split_classes(root:Path, # the folder that holds train/, test/ and, i
         seen.update(dict.fromkeys(classes, s))
     return held
 
-def folder_stamp(root:Path)->str:
-    "What changes when a folder data set changes: the class folders of its splits and their images' sizes and times (files it does not read do not count)."
+def _file_stamp(p:Path)->tuple: # one stat: a folder of your own may hold a hundred thousand images
+    try: s = p.stat(); return p.name, s.st_size, s.st_mtime_ns, s.st_ctime_ns  # ctime: a file moved keeps its mtime
+    except OSError: return p.name,  # a broken link: its name
+
+def folder_stamp(root:Path, splits:tuple=FOLDER_SPLITS)->str:
+    "What changes when a folder data set (or some of its `splits`) changes: the class folders and their images' sizes and times (files it does not read do not count)."
     root, parts = Path(root).expanduser(), []
-    for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:
+    for s in [s for s in splits if (root / s).is_dir()]:
         for c, paths in class_folders(root / s).items():
-            parts.append((s, c, [(p.name, *(source_stamp(p)[1:] if p.is_file() else ())) for p in paths]))  # a broken link: its name
+            parts.append((s, c, [_file_stamp(p) for p in paths]))
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 def load_folder_split(split:str, # 'train', 'val' or 'test'
                       root:Path|str, # the folder that holds train/, test/ and, if you validate, val/
-                      **kwargs)->FewShotDataset: # `size`, `channels`, `per_class`, `mean`, `std` go to `load_image_folder`
-    "One split of a data set of your own: `load_image_folder` of `root/split`, once `folder_split_classes` has checked every split."
+                      size:int=28, channels:int=1, per_class:int=None, mean=(0.,), std=(1.,), # as `load_image_folder` takes them
+                      refresh:bool=False)->FewShotDataset: # decode again, whatever the cache holds
+    "One split of a data set of your own, `load_image_folder` of `root/split` once `folder_split_classes` has checked every split, cached as one uint8 tensor."
     if root is None: raise ValueError("a data set of your own needs its folder: give root (--data-root), the folder that holds train/ and test/")
     if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
-    if split not in folder_split_classes(root, kwargs.get('per_class')): raise FileNotFoundError(
-        f"{Path(root).expanduser() / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
-    return load_image_folder(Path(root).expanduser() / split, **kwargs)
+    if per_class is not None: check_whole_number('per_class', per_class)  # before the splits are checked for it
+    root = Path(os.path.abspath(Path(root).expanduser()))
+    if split not in folder_split_classes(root, per_class): raise FileNotFoundError(
+        f"{root / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
+    t, read = time.perf_counter(), lambda: load_image_folder(root / split, size, channels, per_class, mean, std)
+    stamp = hashlib.sha1(repr([1, size, channels, per_class, folder_stamp(root, (split,))]).encode()).hexdigest()
+    name = f".hidra_nb-{split}-{size}px-{channels}ch" + (f"-{per_class}" if per_class else '')  # hidden: beside train/, no class
+    d, where, hit = cached(lambda: dict(images=(ds := read()).images, classes=ds.classes), stamp, cache_places(root, name), refresh)
+    ds = FewShotDataset(d['images'], d['classes'], dict(dataset='folder', split=split), mean, std)
+    ds.source = dict(data=str(root / split), cache=str(where), from_cache=hit, seconds=time.perf_counter() - t)
+    return ds
 
 # %% ../nbs/03_data.ipynb #f1a2b3d4
 def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, made: folder/<class>/<0000>.png

@@ -30,7 +30,7 @@ from torch import nn
 from .backbone import Conv4, check_seed, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, check_hidra_inner, hidra_backward, adapted_accuracy, same_c_groups
-from .data import FOLDER_SPLITS, folder_stamp, load_dataset, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
+from .data import FOLDER_SPLITS, load_dataset, load_folder_split, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -229,20 +229,19 @@ def keep_freed_memory(max_block:int=32 << 20, # bytes; larger blocks are still m
 
 # %% ../nbs/04_training.ipynb #7fd9c181
 @lru_cache(maxsize=8)
-def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_classes:int=100,
-               stamp:str=None, # a fingerprint of data that may change under the same name (a folder of your own): another reads it again
-               **options): # go to the loader
+def load_split(dataset:str, split:str, root:str=None, split_seed:int=0, val_classes:int=100):
     "`load_dataset`, remembered for the life of the process (the last eight splits); Omniglot holds out `val_classes` training characters."
     extra = dict(n_val=val_classes) if holds_out_val(dataset) else {}
-    return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra, **options)
+    return load_dataset(dataset, split, root=root, split_seed=split_seed, **extra)
 
 def split_of(cfg:TrainConfig, split:str, # 'train', 'val' or 'test'
              root:str=None, # where the data is now, if it moved; default: the run's `data_root`
             )->FewShotDataset:
-    "One split of a run's data set, as its configuration draws it (`load_split`): Omniglot's held-out characters, a folder's images at the run's size, read again when the folder changed."
+    "One split of a run's data set, as its configuration draws it: Omniglot's held-out characters, a folder's images at the run's size."
     root = root or cfg.data_root
-    if cfg.dataset != 'folder': return load_split(cfg.dataset, split, root, cfg.split_seed, cfg.val_classes)
-    return load_split('folder', split, root, stamp=folder_stamp(root), size=cfg.image_size, channels=cfg.channels, per_class=cfg.per_class)
+    # a folder is not remembered: it may change while the process lives, and its cache on disk is read again in seconds
+    if cfg.dataset == 'folder': return load_folder_split(split, root, cfg.image_size, cfg.channels, cfg.per_class)
+    return load_split(cfg.dataset, split, root, cfg.split_seed, cfg.val_classes)
 
 # %% ../nbs/04_training.ipynb #28e131f0
 CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes besides its format and its driver (optional)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'report', 'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process', 'main']
+           'report', 'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, os, re, signal, sys, threading, time, warnings
@@ -173,8 +173,9 @@ def compare_runs(args):
     (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
-    if test_data.info != other_test.info: raise ValueError(  # the same classes, read otherwise: a folder's at another size
-        f"{args.run} and {args.other} read their test images otherwise ({data_changes(test_data.info, other_test.info, ('for the first', 'for the other'))}): "
+    read = lambda info: {k: info.get(k) for k in ('image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')}  # not how it was split
+    if read(test_data.info) != read(other_test.info): raise ValueError(  # the same classes, read otherwise: a folder's at another size
+        f"{args.run} and {args.other} read their test images otherwise ({data_changes(read(test_data.info), read(other_test.info), ('for the first', 'for the other'))}): "
         "a paired comparison needs the same tasks")
     settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
     if differ := [k for k in settings[0] if settings[0][k] != settings[1][k]]: raise ValueError(
@@ -260,13 +261,22 @@ def lost_a_process(e:Exception)->bool:
     network = tuple(getattr(torch.distributed, n) for n in ('DistNetworkError', 'DistStoreError') if hasattr(torch.distributed, n))
     return world_size() > 1 and (isinstance(e, network) or isinstance(e, RuntimeError) and any(s in str(e) for s in PEER_LOST))
 
+@contextmanager
+def one_line_warnings(who:str): # 'hidra_nb train'
+    "Within: a warning is one line, as errors are, not the library's file and line; a warning not of ours says its kind. The filters are left alone."
+    def show(message, category, *_, **__):
+        kind = '' if category is UserWarning else f" ({category.__name__})"
+        print(f"{who}: warning{kind}: {message}", file=sys.stderr)
+    previous, warnings.showwarning = warnings.showwarning, show
+    try: yield
+    finally: warnings.showwarning = previous
+
 def main(argv:list=None): # the arguments; default: the command line's
     "Entry point of the `hidra_nb` console script."
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try:
-        with sigterm_as_interrupt(), warnings.catch_warnings():  # a warning is one line too, not the library's file and line
-            warnings.showwarning = lambda message, *_, **__: print(f"hidra_nb {args.command}: warning: {message}", file=sys.stderr)
+        with sigterm_as_interrupt(), one_line_warnings(f"hidra_nb {args.command}"):
             dict(train=train, eval=eval_run, compare=compare_runs, demo=demo)[args.command](args)
         sys.stdout.flush()  # here, where a reader gone away is caught, not at exit (a pipe's output waits in Python's buffer)
     except BrokenPipeError:  # the reader of the output went away (`| head`): the files are written before the tables are printed

@@ -481,7 +481,9 @@ def cached(build, # () -> dict of tensors, strings, numbers: what to cache
     for p in ([] if refresh else places):
         if not p.is_file(): continue
         try: d = torch.load(p, weights_only=True)
-        except Exception as e: warnings.warn(f"ignoring unreadable cache {p}: {e}"); continue
+        except Exception as e:
+            said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line: the rest advises on loading code, which a cache never holds
+            warnings.warn(f"ignoring unreadable cache {p} ({type(e).__name__}: {said}): decoding again"); continue
         if isinstance(d, dict) and d.get('fingerprint') == fingerprint: return d, p, True  # anything else is stale
     d = dict(build(), fingerprint=fingerprint)
     for p in places:
@@ -869,7 +871,7 @@ def folder_split_classes(root:Path, # the folder that holds train/, test/ and, i
     return held
 
 def _file_stamp(p:Path)->tuple: # one stat: a folder of your own may hold a hundred thousand images
-    try: s = p.stat(); return p.name, s.st_size, s.st_mtime_ns, s.st_ctime_ns  # ctime: a file moved keeps its mtime
+    try: s = p.stat(); return p.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns  # ctime: a file moved keeps its mtime; inode: two class folders swapped
     except OSError: return p.name,  # a broken link: its name
 
 def folder_stamp(root:Path, splits:tuple=FOLDER_SPLITS)->str:
@@ -894,8 +896,10 @@ def load_folder_split(split:str, # 'train', 'val' or 'test'
     t, read = time.perf_counter(), lambda: load_image_folder(root / split, size, channels, per_class, mean, std)
     stamp = hashlib.sha1(repr([1, size, channels, per_class, folder_stamp(root, (split,))]).encode()).hexdigest()
     name = f".hidra_nb-{split}-{size}px-{channels}ch" + (f"-{per_class}" if per_class else '')  # hidden: beside train/, no class
-    d, where, hit = cached(lambda: dict(images=(ds := read()).images, classes=ds.classes), stamp, cache_places(root, name), refresh)
-    ds = FewShotDataset(d['images'], d['classes'], dict(dataset='folder', split=split), mean, std)
+    def build(): ds = read(); return dict(images=ds.images, classes=ds.classes, images_sha1=hashlib.sha1(ds.images.numpy().tobytes()).hexdigest()[:16])
+    d, where, hit = cached(build, stamp, cache_places(root, name), refresh)
+    # the pixels' digest too: a run resumed on the same names with other images is told (`data_changes`)
+    ds = FewShotDataset(d['images'], d['classes'], dict(dataset='folder', split=split, images_sha1=d['images_sha1']), mean, std)
     ds.source = dict(data=str(root / split), cache=str(where), from_cache=hit, seconds=time.perf_counter() - t)
     return ds
 

@@ -89,8 +89,8 @@ def has_val_split(cfg:TrainConfig)->bool:
 def check_out_beside_data(out:Path, cfg:TrainConfig): # `out`: a run folder, or None
     "Fail where the run folder lies inside a split of the folder data set it trains on, where it would be read as a class of images."
     if out is None or cfg.dataset != 'folder': return
-    root = Path(cfg.data_root).expanduser().resolve()
-    if inside := next((root / s for s in FOLDER_SPLITS if Path(out).resolve().is_relative_to(root / s)), None): raise ValueError(
+    root, out_at = Path(cfg.data_root).expanduser().resolve(), Path(out).resolve()
+    if inside := next((root / s for s in FOLDER_SPLITS if out_at.is_relative_to((root / s).resolve())), None): raise ValueError(  # a split may be a link
         f"the run folder {out} lies in {inside}, where it would be read as a class of images: give an --out outside {inside}")
 
 # %% ../nbs/04_training.ipynb #a6fe8fd8
@@ -544,10 +544,12 @@ def data_changes(then:dict, now:dict, # the `info` of a split as a run trained o
                  names:tuple=('then', 'now'))->str: # what the two are called
     "What differs between two `info`s of a split, in words: classes gone and new, then the other entries that differ."
     was, held = then.get('classes') or [], now.get('classes') or []
-    gone, new = [c for c in was if c not in set(held)], [c for c in held if c not in set(was)]
+    was_set, held_set = set(was), set(held)
+    gone, new = [c for c in was if c not in held_set], [c for c in held if c not in was_set]
     said = ([f"{len(gone)} class(es) gone, e.g. {gone[0]}"] if gone else []) + ([f"{len(new)} new, e.g. {new[0]}"] if new else [])
     said += [f"{k} {then.get(k)!r} {names[0]}, {now.get(k)!r} {names[1]}" for k in sorted(set(then) | set(now))
-             if k not in ('classes', 'classes_sha1', 'n_classes') and then.get(k) != now.get(k)]
+             if k not in ('classes', 'classes_sha1', 'n_classes', 'images_sha1') and then.get(k) != now.get(k)]
+    if not said and then.get('images_sha1') != now.get('images_sha1'): said.append("other images under the same names")
     return '; '.join(said) or 'the same classes in another order'
 
 @patch

@@ -807,9 +807,9 @@ def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name ->
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
     if per_class is None and counts[fewest] != counts[most]: raise ValueError(
         f"the classes of {folder} hold different numbers of images ({fewest} {counts[fewest]}, {most} {counts[most]}), and a "
-        f"FewShotDataset as many of each: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order")
+        f"FewShotDataset as many of each: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)")
     if per_class is not None and per_class > counts[fewest]:
-        raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most")
+        raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)")
     return listing
 
 def load_image_folder(folder:Path|str, # one folder of images a class, named as the class: folder/<class>/<image>.png

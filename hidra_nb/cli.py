@@ -173,9 +173,9 @@ def compare_runs(args):
     (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
-    read = lambda info: {k: info.get(k) for k in ('image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')}  # not how it was split
-    if read(test_data.info) != read(other_test.info): raise ValueError(  # the same classes, read otherwise: a folder's at another size
-        f"{args.run} and {args.other} read their test images otherwise ({data_changes(read(test_data.info), read(other_test.info), ('for the first', 'for the other'))}): "
+    read, other_read = ({k: d.info.get(k) for k in ('image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')} for d in (test_data, other_test))  # not how it was split
+    if read != other_read: raise ValueError(  # the same classes, read otherwise: a folder's at another size
+        f"{args.run} and {args.other} read their test images otherwise ({data_changes(read, other_read, ('for the first', 'for the other'))}): "
         "a paired comparison needs the same tasks")
     settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
     if differ := [k for k in settings[0] if settings[0][k] != settings[1][k]]: raise ValueError(

@@ -837,28 +837,26 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     return ds
 
 # %% ../nbs/03_data.ipynb #f1a2b3d2
+def _layout(root:Path, split:str='train')->str: return (f"a data set of your own is a folder with train/ and test/ (val/ to validate on), each "
+                                                  f"holding a folder of images for each class, {root}/{split}/<class>/<image>.png")
+
 def _no_splits_at(root:Path)->str: # what an error says where `root` should hold train/ and test/ and does not
     if not root.exists(): return f"no folder at {root}: give the folder that holds your train/ and test/ folders (--data-root; where it is now, if it moved)"
     if not root.is_dir(): return f"{root} is a file: give the folder that holds your train/ and test/ folders"
     one_split = any(ps for ps in class_folders(root).values())  # class folders of images: a split itself
     return (f"{root} holds no train/ or test/ folder" + (f", but class folders of images, as one split does: give the folder above it, "
-            f"which holds train/ and test/" if one_split else f": a data set of your own is a folder with train/ and test/ (val/ to "
-            f"validate on), each holding a folder of images for each class, {root}/train/<class>/<image>.png"))
+            f"which holds train/ and test/" if one_split else f": {_layout(root)}"))
 
-def folder_split_classes(root:Path, # the folder that holds train/, test/ and, if you validate, val/
-                         per_class:int=None, # as `load_image_folder` takes it: every split is checked for it
-                        )->dict: # split -> its class names, for the splits `root` holds
-    "The classes of each split folder of `root`, checked without reading an image: train/ and test/ are there, every split can be loaded, and no class is in two."
+def _split_listings(root:Path, per_class:int=None)->dict: # split -> {class: its image paths}, checked as `folder_split_classes` says
     root = Path(os.path.abspath(Path(root).expanduser()))
     if not (root / 'train').is_dir() and not (root / 'test').is_dir(): raise FileNotFoundError(_no_splits_at(root))
     if missing := [s for s in ('train', 'test') if not (root / s).is_dir()]: raise FileNotFoundError(
-        f"{root} holds no {missing[0]}/ folder: a data set of your own is a folder with train/ and test/ (val/ to validate on), each "
-        f"holding a folder of images for each class, {root}/{missing[0]}/<class>/<image>.png")
+        f"{root} holds no {missing[0]}/ folder: {_layout(root, missing[0])}")
     if (root / 'val').exists() and not (root / 'val').is_dir(): raise NotADirectoryError(
         f"{root / 'val'} is a file, where a split folder of classes to validate on goes: move it away")
     held = {}
     for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:  # the test split too: a run that trains checks what it will be evaluated on
-        try: held[s] = list(image_folder_listing(root / s, per_class))
+        try: held[s] = image_folder_listing(root / s, per_class)
         except ValueError as e:
             if s != 'val': raise
             raise ValueError(f"{e}; or remove {root / 'val'}, and the run validates on nothing") from None
@@ -870,17 +868,23 @@ def folder_split_classes(root:Path, # the folder that holds train/, test/ and, i
         seen.update(dict.fromkeys(classes, s))
     return held
 
+def folder_split_classes(root:Path, # the folder that holds train/, test/ and, if you validate, val/
+                         per_class:int=None, # as `load_image_folder` takes it: every split is checked for it
+                        )->dict: # split -> its class names, for the splits `root` holds
+    "The classes of each split folder of `root`, checked without reading an image: train/ and test/ are there, every split can be loaded, and no class is in two."
+    return {s: list(listing) for s, listing in _split_listings(root, per_class).items()}
+
 def _file_stamp(p:Path)->tuple: # one stat: a folder of your own may hold a hundred thousand images
     try: s = p.stat(); return p.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns  # ctime: a file moved keeps its mtime; inode: two class folders swapped
     except OSError: return p.name,  # a broken link: its name
 
+def _listings_stamp(listings:dict)->str: # split -> {class: its image paths}
+    return hashlib.sha1(repr([(s, c, [_file_stamp(p) for p in paths]) for s, listing in listings.items() for c, paths in listing.items()]).encode()).hexdigest()
+
 def folder_stamp(root:Path, splits:tuple=FOLDER_SPLITS)->str:
     "What changes when a folder data set (or some of its `splits`) changes: the class folders and their images' sizes and times (files it does not read do not count)."
-    root, parts = Path(root).expanduser(), []
-    for s in [s for s in splits if (root / s).is_dir()]:
-        for c, paths in class_folders(root / s).items():
-            parts.append((s, c, [_file_stamp(p) for p in paths]))
-    return hashlib.sha1(repr(parts).encode()).hexdigest()
+    root = Path(root).expanduser()
+    return _listings_stamp({s: class_folders(root / s) for s in splits if (root / s).is_dir()})
 
 def load_folder_split(split:str, # 'train', 'val' or 'test'
                       root:Path|str, # the folder that holds train/, test/ and, if you validate, val/
@@ -891,10 +895,11 @@ def load_folder_split(split:str, # 'train', 'val' or 'test'
     if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
     if per_class is not None: check_whole_number('per_class', per_class)  # before the splits are checked for it
     root = Path(os.path.abspath(Path(root).expanduser()))
-    if split not in folder_split_classes(root, per_class): raise FileNotFoundError(
+    t, listings = time.perf_counter(), _split_listings(root, per_class)
+    if split not in listings: raise FileNotFoundError(
         f"{root / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
-    t, read = time.perf_counter(), lambda: load_image_folder(root / split, size, channels, per_class, mean, std)
-    stamp = hashlib.sha1(repr([1, size, channels, per_class, folder_stamp(root, (split,))]).encode()).hexdigest()
+    read = lambda: load_image_folder(root / split, size, channels, per_class, mean, std)
+    stamp = hashlib.sha1(repr([1, size, channels, per_class, _listings_stamp({split: listings[split]})]).encode()).hexdigest()  # the split listed once
     name = f".hidra_nb-{split}-{size}px-{channels}ch" + (f"-{per_class}" if per_class else '')  # hidden: beside train/, no class
     def build(): ds = read(); return dict(images=ds.images, classes=ds.classes, images_sha1=hashlib.sha1(ds.images.numpy().tobytes()).hexdigest()[:16])
     d, where, hit = cached(build, stamp, cache_places(root, name), refresh)

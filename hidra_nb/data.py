@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 'OMNIGLOT_SPLITS', 'MINI_SPLITS', 'MINI_CLASSES',
-           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'NOT_CLASSES', 'FOLDER_SPLITS',
+           'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'NOT_CLASSES', 'FOLDER_SPLITS', 'INK_DATASETS',
            'checked_normalisation', 'FewShotDataset', 'derive_seed', 'bezier', 'fit_box', 'glyph_strokes',
            'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid',
            'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places',
            'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
-           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing',
+           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'read_images',
            'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing', 'load_image_folder',
-           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'load_dataset']
+           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'image_files',
+           'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -751,15 +752,23 @@ def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: 
     return listing
 
 # %% ../nbs/03_data.ipynb #53b175c6
+def read_images(paths:list, # image files, at least one
+                size:int, mode:str='L', # 'L' (grey, one channel) or 'RGB'
+                ink:bool=False, # drawings in dark ink on a light ground, turned to ink 255 on 0 as Omniglot's are
+               )->torch.Tensor: # uint8 (n, channels, size, size)
+    "Decode image files, each resized to `size` x `size`, to one uint8 tensor."
+    images = torch.from_numpy(np.stack([decode_image(p.read_bytes, p, size, mode) for p in paths]))
+    images = images.view(len(paths), len(mode), size, size)  # 'L': one channel, 'RGB': three
+    return 255 - images if ink else images
+
 def read_class_images(listing:dict, # class -> image paths
                       size:int, mode:str='L', # 'L' (grey, one channel) or 'RGB'
-                      per_class:int=None)->torch.Tensor: # uint8 (C, n, channels, size, size)
+                      per_class:int=None, ink:bool=False)->torch.Tensor: # uint8 (C, n, channels, size, size)
     "Decode the first `per_class` images of every class, or all of them (then every class must have as many), to one uint8 tensor."
     if per_class is None and len({len(ps) for ps in listing.values()}) > 1:
         raise ValueError("the classes hold different numbers of images: give per_class, the number to take of each")
     n = per_class or len(next(iter(listing.values())))
-    images = [decode_image(p.read_bytes, p, size, mode) for ps in listing.values() for p in ps[:n]]
-    return torch.from_numpy(np.stack(images)).view(len(listing), n, len(mode), size, size)  # 'L': one channel, 'RGB': three
+    return read_images([p for ps in listing.values() for p in ps[:n]], size, mode, ink).view(len(listing), n, len(mode), size, size)
 
 def read_miniimagenet(listing:dict, size:int=84, check_counts:bool=True, split:str='')->torch.Tensor: # uint8 (C, n, 3, size, size)
     "Decode a MiniImageNet listing to one uint8 tensor; every class must have as many images (600 when `check_counts`)."
@@ -817,6 +826,7 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
                       channels:int=1, # 1 (grey) or 3 (RGB)
                       per_class:int=None, # the first images of each class, in name order; None: all, and every class must have as many
                       mean=(0.,), std=(1.,), # per channel, on the [0, 1] scale: `normalise` gives (x/255 - mean) / std
+                      ink:bool=False, # drawings in dark ink on a light ground, turned to ink 255 on 0 as Omniglot's are
                      )->FewShotDataset:
     "Your own images as a `FewShotDataset`: a class a folder, resized to `size`, grey or RGB."
     folder = Path(os.path.abspath(Path(folder).expanduser()))  # '.' named as the folder it is
@@ -825,7 +835,7 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     if per_class is not None: check_whole_number('per_class', per_class)
     checked_normalisation(mean, std, channels)  # before any image is read
     listing = image_folder_listing(folder, per_class)
-    images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class)
+    images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class, ink)
     per_channel = images.flatten(3)  # (C, n, channels, H*W)
     if (flat := (per_channel.amin(-1) == per_channel.amax(-1)).all(-1).nonzero()).numel():  # (class, image) of each
         c, i = flat[0].tolist()
@@ -923,6 +933,27 @@ def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, m
         (folder / c).mkdir(parents=True)
         for i, im in enumerate(images): Image.fromarray(im.permute(1, 2, 0).squeeze(-1).numpy()).save(folder / c / f'{i:04d}.png')
     return folder
+
+# %% ../nbs/03_data.ipynb #c1a55f02
+INK_DATASETS = ('omniglot', 'glyphs')  # stored as ink 255 on 0: drawings to classify with their runs are read with ink=True
+
+def image_files(paths:list, # files and folders
+               )->list: # the image files, in the order named, a folder's in name order; each once
+    "The images among `paths`: each image file named, and every image in a folder named or in its subfolders."
+    found = []
+    for p in (Path(os.path.abspath(Path(p).expanduser())) for p in paths):
+        if p.is_dir():
+            inside = []
+            for d, subs, files in os.walk(p):  # links to folders not followed: a link loop would never end
+                subs[:] = sorted(s for s in subs if not s.startswith(NOT_CLASSES))
+                inside += sorted(Path(d, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTS and not f.startswith('.'))
+            if not inside: raise ValueError(f"{p} holds no images ({', '.join(IMAGE_EXTS)}), in it or in its subfolders: name a folder of images, or the images")
+            found += inside
+        elif not p.exists(): raise FileNotFoundError(f"no file or folder at {p}: name images (.png, .jpg), or folders of them")
+        elif p.suffix.lower() not in IMAGE_EXTS: raise ValueError(f"{p} is not an image ({', '.join(IMAGE_EXTS)}): name images, or folders of them")
+        else: found.append(p)
+    if not found: raise ValueError("no images named: name images (.png, .jpg), or folders of them")
+    return list(dict.fromkeys(found))
 
 # %% ../nbs/03_data.ipynb #f0724d70
 def load_dataset(name:str, # 'glyphs', 'omniglot', 'miniimagenet' or 'folder' (your own images)

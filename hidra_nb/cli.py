@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'report', 'check_new_csv', 'classify_images', 'demo_config', 'demo', 'sigterm_as_interrupt',
-           'lost_a_process', 'one_line_warnings', 'main']
+           'report', 'new_csv', 'classify_images', 'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process',
+           'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, os, re, signal, sys, threading, time, warnings
@@ -22,7 +22,7 @@ from .maml import CompilerUnavailable, NonFiniteLoss, first_line
 from .backbone import check_whole_number
 from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, classify, compare, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, load_model, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
-from .data import parse_ways, writable, write_csv
+from .data import image_folder_listing, parse_ways, writable, write_csv
 from . import __version__
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -88,20 +88,22 @@ def make_parser()->argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help="no progress bar")
     p = sub.add_parser('classify', help="classify images of your own: adapt a run's initialisation to a folder of labelled examples",
                        description="Adapt a run's initialisation to SUPPORT, a folder of class folders of labelled images (a few of each class), "
-                                   "and print the class of each IMAGE and its probability. Images are read as the run's data set was: its size, "
+                                   "and print the class of each IMAGE and its softmax: a score that ranks the classes, not a calibrated "
+                                   "probability (it spreads out over more classes, and moves with the steps). Images are read as the run's data set was: its size, "
                                    "channels and normalisation, and drawings (a run on Omniglot or the glyphs) as dark ink on a light ground.")
     p.add_argument('run', help="run folder written by `hidra_nb train`, or a checkpoint file in it; its data set is not needed")
     p.add_argument('support', help="folder of class folders, SUPPORT/<class>/<image>.png, as many images in each (or give --per-class); "
                    "a MAML run needs as many classes as it was trained for, a HIDRA run takes any number")
     p.add_argument('images', nargs='+', metavar='image', help="images to classify, and folders of them (their subfolders too)")
     p.add_argument('--steps', type=int, default=None, help="inner steps (default: the run's inner_steps, those its initialisation was "
-                   "meta-learned for; `hidra_nb eval` shows the accuracy after each)")
+                   "meta-learned for: HIDRA does best after them, the paper found, and the demo's run too; `hidra_nb eval` shows the "
+                   "accuracy after each)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
     p.add_argument('--per-class', type=int, default=None, help="the first images of each class of SUPPORT, in name order (default: all, as "
                    "many in each)")
     p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda', ... (default: auto)")
-    p.add_argument('--csv', default=None, help="also write the results to this new CSV file: each image, its class and the probability of "
-                   "every class")
+    p.add_argument('--csv', default=None, help="also write the results to this new CSV file: each image, its class, and the softmax of every "
+                   "class")
     p = sub.add_parser('demo', help="the main job: train HIDRA on the built-in glyphs for a few minutes, evaluate N = 2..10", description="Meta-train HIDRA on the built-in glyphs for a few minutes on a CPU, evaluate N = 2..10 against the untrained initialisation, print the table and write the plot.")
     p.add_argument('--iters', type=int, default=300, help="meta-iterations (default 300)")
     p.add_argument('--tasks', type=int, default=50, help="test tasks for every N (default 50)")
@@ -234,35 +236,43 @@ def report(results:dict, # initialisation name -> rows
 def _shown(path:Path)->str: # a path as the user would type it: from here where it is below here
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
-def check_new_csv(path:Path):
-    "Fail before any work where the CSV file to write is there already or cannot be made: classify never replaces a file."
+def new_csv(name:str)->Path: # the file, as an absolute path
+    "The CSV file `--csv` names, checked before any work: new (classify never replaces a file), and in a folder that may be written."
+    if not name.strip(): raise ValueError("--csv names no file: give a file name ending in .csv")
+    path = Path(os.path.abspath(Path(name).expanduser()))
     if path.suffix.lower() != '.csv': raise ValueError(f"--csv {path}: give a file name ending in .csv")
     if path.exists() or path.is_symlink(): raise FileExistsError(f"{path} is there already: give a new file name, or move it away (classify never replaces a file)")
     if not writable(path.parent): raise PermissionError(f"cannot write {path}: its folder does not exist or may not be written; give --csv in another folder")
+    return path
 
 def classify_images(args):
-    "`hidra_nb classify`: adapt a run's initialisation to SUPPORT's classes, then print each image's class and its probability."
+    "`hidra_nb classify`: adapt a run's initialisation to SUPPORT's classes, then print each image's class and its softmax."
     if world_size() > 1: raise ValueError("hidra_nb classify runs in one process: start it without torchrun")
-    if args.csv: check_new_csv(csv := Path(os.path.abspath(Path(args.csv).expanduser())))
+    if args.steps is not None: check_whole_number('--steps', args.steps, 0)
+    if args.per_class is not None: check_whole_number('--per-class', args.per_class)
+    if args.csv is not None: csv = new_csv(args.csv)
     model, cfg, trained_on = load_model(args.run, pick_device(args.device))
-    support, images, paths = read_task(trained_on, args.support, args.images, args.per_class)
-    if cfg.method == 'maml' and support.n_classes != (n := parse_ways(cfg.ways)[0]): raise ValueError(
-        f"{args.run} holds a MAML initialisation for {n} classes, and {args.support} holds {support.n_classes} class folders: MAML's "
-        f"output layer serves the N it was trained for; give {n} classes, or a HIDRA run, which takes any number")
+    support_folder = Path(os.path.abspath(Path(args.support).expanduser()))
+    if cfg.method == 'maml' and (m := len(image_folder_listing(support_folder, args.per_class))) != (n := parse_ways(cfg.ways)[0]):
+        raise ValueError(f"{args.run} holds a MAML initialisation for {n} classes, and {args.support} holds {m} class folders: MAML's "
+                         f"output layer serves the N it was trained for; give {n} classes, or a HIDRA run, which takes any number")
+    support, images, paths = read_task(trained_on, support_folder, args.images, args.per_class)
     steps = cfg.inner_steps if args.steps is None else args.steps
     inner_lr = cfg.inner_lr if args.inner_lr is None else args.inner_lr
-    probs = classify(model, support, images, inner_lr=inner_lr, inner_steps=steps).cpu()
-    best = probs.argmax(-1).tolist()
-    if args.csv:
-        write_csv(csv, [dict(image=str(p), **{'class': support.classes[b]}, probability=round(probs[i, b].item(), 4),
-                             **{f'p({c})': round(q, 4) for c, q in zip(support.classes, probs[i].tolist())}) for i, (p, b) in enumerate(zip(paths, best))])
+    try: scores = classify(model, support, images, inner_lr=inner_lr, inner_steps=steps).cpu()
+    except KeyboardInterrupt: raise KeyboardInterrupt("stopped before any image was classified: nothing was written; the same command "
+                                                      "classifies them again") from None
+    best = scores.argmax(-1).tolist()
+    if args.csv is not None:
+        write_csv(csv, [dict(image=str(p), **{'class': support.classes[b]}, softmax=round(scores[i, b].item(), 4),
+                             **{f'softmax({c})': round(q, 4) for c, q in zip(support.classes, scores[i].tolist())}) for i, (p, b) in enumerate(zip(paths, best))])
     shown = [_shown(p) for p in paths]
     width, class_width = max(map(len, shown + ['image'])), max(map(len, support.classes + ['class']))
     print(f"{cfg.method.upper()} from {args.run}, adapted by {steps} inner step{'s' * (steps != 1)} of {inner_lr} to {support.n_classes} "
-          f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({_shown(Path(os.path.abspath(args.support)))}):")
-    print(f"{'image':<{width}}  {'class':<{class_width}}  probability")
-    for s, i, b in zip(shown, range(len(best)), best): print(f"{s:<{width}}  {support.classes[b]:<{class_width}}  {probs[i, b]:11.1%}")
-    if args.csv: print(f"wrote {csv}")
+          f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({_shown(support_folder)}):")
+    print(f"{'image':<{width}}  {'class':<{class_width}}  softmax")
+    for s, i, b in zip(shown, range(len(best)), best): print(f"{s:<{width}}  {support.classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
+    if args.csv is not None: print(f"wrote {csv}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f
 def demo_config(iters:int=300)->TrainConfig:

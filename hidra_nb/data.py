@@ -12,9 +12,9 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
            'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'read_images',
-           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing', 'load_image_folder',
-           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'image_files',
-           'load_dataset']
+           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing', 'warn_flat',
+           'load_image_folder', 'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder',
+           'image_files', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -821,6 +821,15 @@ def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name ->
         raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)")
     return listing
 
+def warn_flat(images:torch.Tensor, # uint8 (..., channels, H, W)
+              names:list, # one for each image, in order
+              where:str): # what the warning says they are, e.g. "of my_images"
+    "Warn where images come out one flat colour: nothing to learn from or to classify."
+    per_channel = images.flatten(-2).flatten(0, -3)  # (images, channels, H*W)
+    if (flat := (per_channel.amin(-1) == per_channel.amax(-1)).all(-1).nonzero().flatten()).numel(): warnings.warn(
+        f"{len(flat)} image(s) {where} come out one flat colour, e.g. {names[flat[0]]}: a drawing in white on a transparent ground "
+        "comes out white on white (transparent pixels are put on white, as a viewer shows them)", stacklevel=3)
+
 def load_image_folder(folder:Path|str, # one folder of images a class, named as the class: folder/<class>/<image>.png
                       size:int=28, # every image is resized to size x size
                       channels:int=1, # 1 (grey) or 3 (RGB)
@@ -836,12 +845,7 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
     checked_normalisation(mean, std, channels)  # before any image is read
     listing = image_folder_listing(folder, per_class)
     images = read_class_images(listing, size, 'L' if channels == 1 else 'RGB', per_class, ink)
-    per_channel = images.flatten(3)  # (C, n, channels, H*W)
-    if (flat := (per_channel.amin(-1) == per_channel.amax(-1)).all(-1).nonzero()).numel():  # (class, image) of each
-        c, i = flat[0].tolist()
-        warnings.warn(f"{len(flat)} image(s) of {folder} come out one flat colour, e.g. {listing[list(listing)[c]][i]}: a drawing in "
-                      "white on a transparent ground comes out white on white (transparent pixels are put on white, as a viewer shows them)",
-                      stacklevel=2)
+    warn_flat(images, [p for ps in listing.values() for p in ps[:images.shape[1]]], f"of {folder}")
     ds = FewShotDataset(images, list(listing), dict(dataset='folder', split=folder.name), mean, std)
     ds.source = dict(data=str(folder))  # where, not what: a folder moved elsewhere holds the same data set
     return ds
@@ -937,23 +941,34 @@ def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, m
 # %% ../nbs/03_data.ipynb #c1a55f02
 INK_DATASETS = ('omniglot', 'glyphs')  # stored as ink 255 on 0: drawings to classify with their runs are read with ink=True
 
-def image_files(paths:list, # files and folders
+def _images_under(folder:Path)->list: # every image in `folder` and its subfolders, folders linked in too, each folder once
+    found, seen = [], set()
+    for d, subs, files in os.walk(folder, followlinks=True):
+        if (real := os.path.realpath(d)) in seen: subs[:] = []; continue  # a link back up would never end
+        seen.add(real)
+        subs[:] = sorted(s for s in subs if not s.startswith(NOT_CLASSES))
+        found += sorted(Path(d, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTS and not f.startswith('.'))
+    return found
+
+def image_files(paths:list, # files and folders (one may be given alone)
                )->list: # the image files, in the order named, a folder's in name order; each once
     "The images among `paths`: each image file named, and every image in a folder named or in its subfolders."
+    if isinstance(paths, (str, Path)): paths = [paths]
     found = []
     for p in (Path(os.path.abspath(Path(p).expanduser())) for p in paths):
         if p.is_dir():
-            inside = []
-            for d, subs, files in os.walk(p):  # links to folders not followed: a link loop would never end
-                subs[:] = sorted(s for s in subs if not s.startswith(NOT_CLASSES))
-                inside += sorted(Path(d, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTS and not f.startswith('.'))
-            if not inside: raise ValueError(f"{p} holds no images ({', '.join(IMAGE_EXTS)}), in it or in its subfolders: name a folder of images, or the images")
+            if not (inside := _images_under(p)): raise ValueError(
+                f"{p} holds no images ({', '.join(IMAGE_EXTS)}), in it or in its subfolders (those whose names start with "
+                f"{', '.join(NOT_CLASSES)} are not read): name a folder of images, or the images")
             found += inside
         elif not p.exists(): raise FileNotFoundError(f"no file or folder at {p}: name images (.png, .jpg), or folders of them")
-        elif p.suffix.lower() not in IMAGE_EXTS: raise ValueError(f"{p} is not an image ({', '.join(IMAGE_EXTS)}): name images, or folders of them")
+        elif p.suffix.lower() not in IMAGE_EXTS: raise ValueError(
+            f"{p} is not a {', '.join(IMAGE_EXTS)} file, the images hidra_nb reads: convert it to PNG, or leave it out")
         else: found.append(p)
     if not found: raise ValueError("no images named: name images (.png, .jpg), or folders of them")
-    return list(dict.fromkeys(found))
+    first = {}  # a file named twice, or reached through a link, once: where first met
+    for p in found: first.setdefault(os.path.realpath(p), p)
+    return list(first.values())
 
 # %% ../nbs/03_data.ipynb #f0724d70
 def load_dataset(name:str, # 'glyphs', 'omniglot', 'miniimagenet' or 'folder' (your own images)

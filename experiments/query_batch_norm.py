@@ -5,7 +5,7 @@
 Batch norm normalises with the statistics of the batch it is given, and in training and evaluation that batch is a
 task's query set. For each run, on 100 new test tasks at each N (5 shots, 15 queries a class, the run's own inner steps
 and inner learning rate), every task is adapted once and its query images are classified four ways: all together (as
-evaluation does), each alone, one class at a time, and each in one batch with the support set (what `classify` and
+evaluation does), each alone, one class at a time, and with the support set's statistics (what `classify` and
 `hidra_nb classify` do). The tasks at N come from --seed + N, as in `evaluate`. The runs of the chapter's table were made with
 
     hidra_nb demo --out /tmp/demo_run        # 300 meta-iterations on the glyphs
@@ -36,13 +36,14 @@ def main(argv=None):
         model, cfg, test = load_initialisation(run)
         print(f"\n{run}: {cfg.method} on {cfg.dataset}, {args.tasks} tasks at each N, {cfg.inner_steps} inner step(s) of {cfg.inner_lr}, "
               f"{args.queries} queries a class; query accuracy (%) +/- the half-width of its 95% interval")
-        print(f"{'N':>3}  " + '  '.join(f"{b:>20}" for b in BATCHES) + '  seconds')
+        widths = [max(20, len(b)) for b in BATCHES]  # a column as wide as its name, or as '100.00 +/- 10.00'
+        print(f"{'N':>3}  " + '  '.join(f"{b:>{w}}" for b, w in zip(BATCHES, widths)) + '  seconds')
         for n in parse_ways(args.ways):
             t = time.perf_counter()
             acc = accuracy_by_batch(model, test, n, n_tasks=args.tasks, inner_lr=cfg.inner_lr, inner_steps=cfg.inner_steps,
                                     shots=5, queries=args.queries, seed=args.seed + n)
             seconds = time.perf_counter() - t
-            print(f"{n:>3}  " + '  '.join(f"{f'{a:.2f} +/- {c:.2f}':>20}" for a, c in acc.values()) + f"  {seconds:7.0f}", flush=True)
+            print(f"{n:>3}  " + '  '.join(f"{f'{a:.2f} +/- {c:.2f}':>{w}}" for (a, c), w in zip(acc.values(), widths)) + f"  {seconds:7.0f}", flush=True)
             rows += [dict(run=str(run), dataset=cfg.dataset, method=cfg.method, iters=cfg.iters, N=n, batch=b, acc=round(a, 2), ci95=round(c, 2),
                           tasks=args.tasks, queries=args.queries, inner_steps=cfg.inner_steps, inner_lr=cfg.inner_lr, seed=args.seed + n,
                           commit=commit, **what_runs_here(torch.device('cpu')), command=' '.join(['python', 'experiments/query_batch_norm.py', *sys.argv[1:]]))

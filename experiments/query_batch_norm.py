@@ -14,7 +14,7 @@ evaluation does), each alone, one class at a time, and with the support set's st
 import argparse, sys, time
 from pathlib import Path
 import torch
-from hidra_nb.evaluation import BATCHES, accuracy_by_batch, load_initialisation
+from hidra_nb.evaluation import QUERY_BATCHINGS, accuracy_by_batch, load_initialisation
 from hidra_nb.data import parse_ways, write_csv
 from hidra_nb.training import what_runs_here
 from omniglot import git_commit
@@ -36,16 +36,16 @@ def main(argv=None):
         model, cfg, test = load_initialisation(run)
         print(f"\n{run}: {cfg.method} on {cfg.dataset}, {args.tasks} tasks at each N, {cfg.inner_steps} inner step(s) of {cfg.inner_lr}, "
               f"{args.queries} queries a class; query accuracy (%) +/- the half-width of its 95% interval")
-        widths = [max(20, len(b)) for b in BATCHES]  # a column as wide as its name, or as '100.00 +/- 10.00'
-        print(f"{'N':>3}  " + '  '.join(f"{b:>{w}}" for b, w in zip(BATCHES, widths)) + '  seconds')
+        widths = [max(20, len(b)) for b in QUERY_BATCHINGS]  # a column as wide as its name, or as '100.00 +/- 10.00'
+        print(f"{'N':>3}  " + '  '.join(f"{b:>{w}}" for b, w in zip(QUERY_BATCHINGS, widths)) + '  seconds')
         for n in parse_ways(args.ways):
             t = time.perf_counter()
             acc = accuracy_by_batch(model, test, n, n_tasks=args.tasks, inner_lr=cfg.inner_lr, inner_steps=cfg.inner_steps,
-                                    shots=5, queries=args.queries, seed=args.seed + n)
+                                    shots=5, queries=args.queries, seed=args.seed)
             seconds = time.perf_counter() - t
             print(f"{n:>3}  " + '  '.join(f"{f'{a:.2f} +/- {c:.2f}':>{w}}" for (a, c), w in zip(acc.values(), widths)) + f"  {seconds:7.0f}", flush=True)
             rows += [dict(run=str(run), dataset=cfg.dataset, method=cfg.method, iters=cfg.iters, N=n, batch=b, acc=round(a, 2), ci95=round(c, 2),
-                          tasks=args.tasks, queries=args.queries, inner_steps=cfg.inner_steps, inner_lr=cfg.inner_lr, seed=args.seed + n,
+                          tasks=args.tasks, queries=args.queries, shots=5, inner_steps=cfg.inner_steps, inner_lr=cfg.inner_lr, seed=args.seed, seconds=round(seconds, 1),
                           commit=commit, **what_runs_here(torch.device('cpu')), command=' '.join(['python', 'experiments/query_batch_norm.py', *sys.argv[1:]]))
                      for b, (a, c) in acc.items()]
             write_csv(csv, rows)  # N by N: a run stopped keeps what it measured

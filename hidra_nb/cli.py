@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'report', 'new_csv', 'classify_images', 'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process',
-           'one_line_warnings', 'main']
+           'report', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo', 'sigterm_as_interrupt',
+           'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, os, re, signal, sys, threading, time, warnings
@@ -18,11 +18,11 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
                                check_writable_run_folder, training_lock)
 import matplotlib.pyplot as plt
-from .maml import CompilerUnavailable, NonFiniteLoss, first_line
+from .maml import CompilerUnavailable, NonFiniteLoss, check_rate, first_line
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, classify, compare, eval_settings, evaluate, evaluate_into, format_table,
-                                 load_initialisation, load_model, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
-from .data import image_folder_listing, parse_ways, writable, write_csv
+from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, eval_settings, evaluate, evaluate_into, format_table,
+                                 load_initialisation, load_model, output_layer, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
+from .data import full_path, image_folder_listing, parse_ways, writable, write_csv
 from . import __version__
 
 # %% ../nbs/06_cli.ipynb #9d7d8ae9
@@ -96,8 +96,7 @@ def make_parser()->argparse.ArgumentParser:
                    "a MAML run needs as many classes as it was trained for, a HIDRA run takes any number")
     p.add_argument('images', nargs='+', metavar='image', help="images to classify, and folders of them (their subfolders too)")
     p.add_argument('--steps', type=int, default=None, help="inner steps (default: the run's inner_steps, those its initialisation was "
-                   "meta-learned for: HIDRA does best after them, the paper found, and the demo's run too; `hidra_nb eval` shows the "
-                   "accuracy after each)")
+                   "meta-learned for; `hidra_nb eval` shows the accuracy after each number of steps, to choose another)")
     p.add_argument('--inner-lr', type=float, default=None, help="inner learning rate (default: the run's)")
     p.add_argument('--per-class', type=int, default=None, help="the first images of each class of SUPPORT, in name order (default: all, as "
                    "many in each)")
@@ -233,13 +232,13 @@ def report(results:dict, # initialisation name -> rows
     print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #c1a55d02
-def _shown(path:Path)->str: # a path as the user would type it: from here where it is below here
+def shown_path(path:Path)->str: # a path as the user would type it: from here where it is below here
     return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 def new_csv(name:str)->Path: # the file, as an absolute path
     "The CSV file `--csv` names, checked before any work: new (classify never replaces a file), and in a folder that may be written."
     if not name.strip(): raise ValueError("--csv names no file: give a file name ending in .csv")
-    path = Path(os.path.abspath(Path(name).expanduser()))
+    path = full_path(name)
     if path.suffix.lower() != '.csv': raise ValueError(f"--csv {path}: give a file name ending in .csv")
     if path.exists() or path.is_symlink(): raise FileExistsError(f"{path} is there already: give a new file name, or move it away (classify never replaces a file)")
     if not writable(path.parent): raise PermissionError(f"cannot write {path}: its folder does not exist or may not be written; give --csv in another folder")
@@ -249,30 +248,34 @@ def classify_images(args):
     "`hidra_nb classify`: adapt a run's initialisation to SUPPORT's classes, then print each image's class and its softmax."
     if world_size() > 1: raise ValueError("hidra_nb classify runs in one process: start it without torchrun")
     if args.steps is not None: check_whole_number('--steps', args.steps, 0)
+    if args.inner_lr is not None: check_rate('--inner-lr', args.inner_lr)
     if args.per_class is not None: check_whole_number('--per-class', args.per_class)
-    if args.csv is not None: csv = new_csv(args.csv)
+    if args.csv is not None: csv_path = new_csv(args.csv)
     model, cfg, trained_on = load_model(args.run, pick_device(args.device))
-    support_folder = Path(os.path.abspath(Path(args.support).expanduser()))
-    if cfg.method == 'maml' and (m := len(image_folder_listing(support_folder, args.per_class))) != (n := parse_ways(cfg.ways)[0]):
+    steps = cfg.inner_steps if args.steps is None else args.steps
+    inner_lr = cfg.inner_lr if args.inner_lr is None else args.inner_lr
+    check_classify_steps(steps, inner_lr)  # before any image is read
+    support_folder = full_path(args.support)
+    if cfg.method == 'maml' and (m := len(image_folder_listing(support_folder, args.per_class))) != (n := output_layer(model).out_features):
         raise ValueError(f"{args.run} holds a MAML initialisation for {n} classes, and {args.support} holds {m} class folders: MAML's "
                          f"output layer serves the N it was trained for; give {n} classes, or a HIDRA run, which takes any number")
     support, images, paths = read_task(trained_on, support_folder, args.images, args.per_class)
-    steps = cfg.inner_steps if args.steps is None else args.steps
-    inner_lr = cfg.inner_lr if args.inner_lr is None else args.inner_lr
     try: scores = classify(model, support, images, inner_lr=inner_lr, inner_steps=steps).cpu()
     except KeyboardInterrupt: raise KeyboardInterrupt("stopped before any image was classified: nothing was written; the same command "
                                                       "classifies them again") from None
     best = scores.argmax(-1).tolist()
     if args.csv is not None:
-        write_csv(csv, [dict(image=str(p), **{'class': support.classes[b]}, softmax=round(scores[i, b].item(), 4),
-                             **{f'softmax({c})': round(q, 4) for c, q in zip(support.classes, scores[i].tolist())}) for i, (p, b) in enumerate(zip(paths, best))])
-    shown = [_shown(p) for p in paths]
+        made = dict(run=str(checkpoint_of(args.run)), support=str(support_folder), inner_steps=steps, inner_lr=inner_lr)  # what gave them
+        write_csv(csv_path, [dict(image=str(p), **{'class': support.classes[b]}, softmax=round(scores[i, b].item(), 4),
+                                  **{f'softmax({c})': round(q, 4) for c, q in zip(support.classes, scores[i].tolist())}, **made)
+                             for i, (p, b) in enumerate(zip(paths, best))])
+    shown = [shown_path(p) for p in paths]
     width, class_width = max(map(len, shown + ['image'])), max(map(len, support.classes + ['class']))
     print(f"{cfg.method.upper()} from {args.run}, adapted by {steps} inner step{'s' * (steps != 1)} of {inner_lr} to {support.n_classes} "
-          f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({_shown(support_folder)}):")
+          f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({shown_path(support_folder)}):")
     print(f"{'image':<{width}}  {'class':<{class_width}}  softmax")
-    for s, i, b in zip(shown, range(len(best)), best): print(f"{s:<{width}}  {support.classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
-    if args.csv is not None: print(f"wrote {csv}")
+    for i, (path, b) in enumerate(zip(shown, best)): print(f"{path:<{width}}  {support.classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
+    if args.csv is not None: print(f"wrote {csv_path}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f
 def demo_config(iters:int=300)->TrainConfig:

@@ -7,7 +7,7 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'NOT_CLASSES', 'FOLDER_SPLITS', 'INK_DATASETS',
            'checked_normalisation', 'FewShotDataset', 'derive_seed', 'bezier', 'fit_box', 'glyph_strokes',
            'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid',
-           'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places',
+           'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places', 'full_path',
            'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
@@ -418,6 +418,10 @@ def data_places(root, name:str)->list:
     "Where a data set may be, in order: `root` if given; else its folder `name` in the data folder, then in the cache folder."
     return [Path(root).expanduser()] if root is not None else [p / name for p in (data_root(), cache_dir()) if p]
 
+def full_path(p:Path|str)->Path:
+    "`p` as an absolute path, `~` expanded and links left as they are: the path a message names, as the user gave it."
+    return Path(os.path.abspath(Path(p).expanduser()))
+
 def not_a_folder(p:Path)->str:
     "What an error adds where `p` should be a data folder and is not: '' for a folder."
     return '' if p.is_dir() else ' (a file, not a folder: give the folder that holds it)' if p.exists() else ' (the folder does not exist)'
@@ -815,8 +819,8 @@ def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name ->
     counts = {c: len(ps) for c, ps in listing.items()}
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
     if per_class is None and counts[fewest] != counts[most]: raise ValueError(
-        f"the classes of {folder} hold different numbers of images ({fewest} {counts[fewest]}, {most} {counts[most]}), and a "
-        f"FewShotDataset as many of each: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)")
+        f"the classes of {folder} hold different numbers of images ({fewest} {counts[fewest]}, {most} {counts[most]}), and every "
+        f"class must hold as many: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)")
     if per_class is not None and per_class > counts[fewest]:
         raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)")
     return listing
@@ -838,7 +842,7 @@ def load_image_folder(folder:Path|str, # one folder of images a class, named as 
                       ink:bool=False, # drawings in dark ink on a light ground, turned to ink 255 on 0 as Omniglot's are
                      )->FewShotDataset:
     "Your own images as a `FewShotDataset`: a class a folder, resized to `size`, grey or RGB."
-    folder = Path(os.path.abspath(Path(folder).expanduser()))  # '.' named as the folder it is
+    folder = full_path(folder)  # '.' named as the folder it is
     check_whole_number('size', size); check_whole_number('channels', channels)
     if channels not in (1, 3): raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if per_class is not None: check_whole_number('per_class', per_class)
@@ -862,7 +866,7 @@ def _no_splits_at(root:Path)->str: # what an error says where `root` should hold
             f"which holds train/ and test/" if one_split else f": {_layout(root)}"))
 
 def _split_listings(root:Path, per_class:int=None)->dict: # split -> {class: its image paths}, checked as `folder_split_classes` says
-    root = Path(os.path.abspath(Path(root).expanduser()))
+    root = full_path(root)
     if not (root / 'train').is_dir() and not (root / 'test').is_dir(): raise FileNotFoundError(_no_splits_at(root))
     if missing := [s for s in ('train', 'test') if not (root / s).is_dir()]: raise FileNotFoundError(
         f"{root} holds no {missing[0]}/ folder: {_layout(root, missing[0])}")
@@ -908,7 +912,7 @@ def load_folder_split(split:str, # 'train', 'val' or 'test'
     if root is None: raise ValueError("a data set of your own needs its folder: give root (--data-root), the folder that holds train/ and test/")
     if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
     if per_class is not None: check_whole_number('per_class', per_class)  # before the splits are checked for it
-    root = Path(os.path.abspath(Path(root).expanduser()))
+    root = full_path(root)
     t, listings = time.perf_counter(), _split_listings(root, per_class)
     if split not in listings: raise FileNotFoundError(
         f"{root / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
@@ -943,11 +947,13 @@ INK_DATASETS = ('omniglot', 'glyphs')  # stored as ink 255 on 0: drawings to cla
 
 def _images_under(folder:Path)->list: # every image in `folder` and its subfolders, folders linked in too, each folder once
     found, seen = [], set()
-    for d, subs, files in os.walk(folder, followlinks=True):
+    for d, subs, _ in os.walk(folder, followlinks=True):
         if (real := os.path.realpath(d)) in seen: subs[:] = []; continue  # a link back up would never end
         seen.add(real)
         subs[:] = sorted(s for s in subs if not s.startswith(NOT_CLASSES))
-        found += sorted(Path(d, f) for f in files if Path(f).suffix.lower() in IMAGE_EXTS and not f.startswith('.'))
+        found += _images_in(Path(d))
+    if broken := next((p for p in found if not p.exists()), None):
+        raise FileNotFoundError(f"{broken} is a link to nothing: remove it, or link it to an image")
     return found
 
 def image_files(paths:list, # files and folders (one may be given alone)
@@ -955,7 +961,7 @@ def image_files(paths:list, # files and folders (one may be given alone)
     "The images among `paths`: each image file named, and every image in a folder named or in its subfolders."
     if isinstance(paths, (str, Path)): paths = [paths]
     found = []
-    for p in (Path(os.path.abspath(Path(p).expanduser())) for p in paths):
+    for p in map(full_path, paths):
         if p.is_dir():
             if not (inside := _images_under(p)): raise ValueError(
                 f"{p} holds no images ({', '.join(IMAGE_EXTS)}), in it or in its subfolders (those whose names start with "

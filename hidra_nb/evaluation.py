@@ -492,8 +492,10 @@ def classify(model:nn.Module, # `Hidra`, or a MAML classifier with one output pe
     xs = support.normalise(support.images.flatten(0, 1).to(device), dtype)
     ys = torch.arange(support.n_classes, device=device).repeat_interleave(support.n_per_class)
     params = adapt_to(model, xs, ys, inner_lr=inner_lr, inner_steps=inner_steps)
-    # a few hundred at a time: ten thousand images of MiniImageNet's size would take gigabytes as floats
-    return torch.cat([logits_with_support(model, params, xs, support.normalise(part.to(device), dtype)) for part in images.split(256)]).softmax(-1)
+    # as `logits_with_support`, with the support set's statistics taken once for all the images, normalised a few hundred at a
+    # time: ten thousand images of MiniImageNet's size would take gigabytes as floats
+    with torch.no_grad(), support_statistics(model, params, xs):
+        return torch.cat([logits(model, params, support.normalise(part.to(device), dtype)) for part in images.split(256)]).softmax(-1)
 
 # %% ../nbs/05_evaluation.ipynb #df181ae6
 def transplant_neuron(model:nn.Sequential, k:int)->nn.Sequential:

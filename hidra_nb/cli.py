@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'report', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo', 'sigterm_as_interrupt',
-           'lost_a_process', 'one_line_warnings', 'main']
+           'report', 'as_text', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo',
+           'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, os, re, signal, sys, threading, time, warnings
@@ -232,8 +232,12 @@ def report(results:dict, # initialisation name -> rows
     print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #c1a55d02
+def as_text(name)->str: # a file or folder name whose bytes are not UTF-8 (an archive from another system) gets them as \xNN
+    "`name` as text a terminal and a UTF-8 CSV file take, whatever the bytes of the file's name."
+    return os.fsencode(name).decode('utf-8', 'backslashreplace')
+
 def shown_path(path:Path)->str: # a path as the user would type it: from here where it is below here
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
+    return as_text(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
 
 def new_csv(name:str)->Path: # the file, as an absolute path
     "The CSV file `--csv` names, checked before any work: new (classify never replaces a file), and in a folder that may be written."
@@ -259,22 +263,23 @@ def classify_images(args):
     if cfg.method == 'maml' and (m := len(image_folder_listing(support_folder, args.per_class))) != (n := output_layer(model).out_features):
         raise ValueError(f"{args.run} holds a MAML initialisation for {n} classes, and {args.support} holds {m} class folders: MAML's "
                          f"output layer serves the N it was trained for; give {n} classes, or a HIDRA run, which takes any number")
-    support, images, paths = read_task(trained_on, support_folder, args.images, args.per_class)
-    try: scores = classify(model, support, images, inner_lr=inner_lr, inner_steps=steps).cpu()
+    try:  # reading the images takes time too, for folders of thousands
+        support, images, paths = read_task(trained_on, support_folder, args.images, args.per_class)
+        scores = classify(model, support, images, inner_lr=inner_lr, inner_steps=steps).cpu()
     except KeyboardInterrupt: raise KeyboardInterrupt("stopped before any image was classified: nothing was written; the same command "
                                                       "classifies them again") from None
-    best = scores.argmax(-1).tolist()
+    best, classes = scores.argmax(-1).tolist(), [as_text(c) for c in support.classes]
     if args.csv is not None:
-        made = dict(run=str(checkpoint_of(args.run)), support=str(support_folder), inner_steps=steps, inner_lr=inner_lr)  # what gave them
-        write_csv(csv_path, [dict(image=str(p), **{'class': support.classes[b]}, softmax=round(scores[i, b].item(), 4),
-                                  **{f'softmax({c})': round(q, 4) for c, q in zip(support.classes, scores[i].tolist())}, **made)
+        made = dict(run=as_text(checkpoint_of(args.run)), support=as_text(support_folder), inner_steps=steps, inner_lr=inner_lr)  # what gave them
+        write_csv(csv_path, [dict(image=as_text(p), **{'class': classes[b]}, softmax=round(scores[i, b].item(), 4),
+                                  **{f'softmax({c})': round(q, 4) for c, q in zip(classes, scores[i].tolist())}, **made)
                              for i, (p, b) in enumerate(zip(paths, best))])
     shown = [shown_path(p) for p in paths]
-    width, class_width = max(map(len, shown + ['image'])), max(map(len, support.classes + ['class']))
-    print(f"{cfg.method.upper()} from {args.run}, adapted by {steps} inner step{'s' * (steps != 1)} of {inner_lr} to {support.n_classes} "
+    width, class_width = max(map(len, shown + ['image'])), max(map(len, classes + ['class']))
+    print(f"{cfg.method.upper()} from {as_text(args.run)}, adapted by {steps} inner step{'s' * (steps != 1)} of {inner_lr} to {support.n_classes} "
           f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({shown_path(support_folder)}):")
     print(f"{'image':<{width}}  {'class':<{class_width}}  softmax")
-    for i, (path, b) in enumerate(zip(shown, best)): print(f"{path:<{width}}  {support.classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
+    for i, (path, b) in enumerate(zip(shown, best)): print(f"{path:<{width}}  {classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
     if args.csv is not None: print(f"wrote {csv_path}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f

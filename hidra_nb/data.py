@@ -88,10 +88,10 @@ def with_images(self:FewShotDataset, images:torch.Tensor, classes:list, **info)-
 
 # %% ../nbs/03_data.ipynb #f8fd3fda
 @patch
-def subset(self:FewShotDataset, idx, # class indices, in the order wanted
+def subset(self:FewShotDataset, idx, # class indices, in the order wanted, or a slice of them
            **info)->FewShotDataset:
     "The dataset restricted to the classes `idx`; keyword arguments change entries of its `info`."
-    idx = torch.as_tensor(idx)
+    idx = torch.as_tensor(range(self.n_classes)[idx] if isinstance(idx, slice) else idx)
     if idx.dtype == torch.bool: raise ValueError("subset takes class indices, not a mask of True and False: give mask.nonzero().flatten()")
     idx = idx.long()
     if len(idx.unique()) != len(idx): raise ValueError(f"subset's indices repeat a class: each class may come once, got {idx.tolist()}")
@@ -595,6 +595,8 @@ def decode_image(read, # () -> the file's bytes
                 im = Image.alpha_composite(Image.new('RGBA', im.size, 'white'), im.convert('RGBA'))
             im = im.convert(mode)
             if im.size != (size, size): im = im.resize((size, size), Image.Resampling.LANCZOS)
+    except Image.DecompressionBombError as e:  # whole, not damaged: Pillow will not decode that many pixels at once
+        raise ValueError(f"image {name} is too large to decode safely ({e}): make a smaller copy of it, or leave it out") from e
     except Exception as e: raise ValueError(f"corrupt image {name}: {type(e).__name__}: {e}") from e
     return np.asarray(im) if mode == 'L' else np.asarray(im).transpose(2, 0, 1)
 
@@ -946,14 +948,16 @@ def save_image_folder(ds:FewShotDataset, folder:Path|str)->Path: # the folder, m
 INK_DATASETS = ('omniglot', 'glyphs')  # stored as ink 255 on 0: drawings to classify with their runs are read with ink=True
 
 def _images_under(folder:Path)->list: # every image in `folder` and its subfolders, folders linked in too, each folder once
-    found, seen = [], set()
-    for d, subs, _ in os.walk(folder, followlinks=True):
+    found, seen, unread = [], set(), []
+    for d, subs, _ in os.walk(folder, followlinks=True, onerror=unread.append):  # os.walk skips what it cannot read without a word
         if (real := os.path.realpath(d)) in seen: subs[:] = []; continue  # a link back up would never end
         seen.add(real)
         subs[:] = sorted(s for s in subs if not s.startswith(NOT_CLASSES))
         found += _images_in(Path(d))
     if broken := next((p for p in found if not p.exists()), None):
         raise FileNotFoundError(f"{broken} is a link to nothing: remove it, or link it to an image")
+    if unread and unread[0].filename == os.fspath(folder): raise unread[0]  # the folder named: an error, not a warning
+    for e in unread: warnings.warn(f"{e.filename} could not be read ({e.strerror}): its images are left out; give yourself the right to read it, or leave it out")
     return found
 
 def image_files(paths:list, # files and folders (one may be given alone)

@@ -11,10 +11,10 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
-           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'read_images',
-           'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing', 'warn_flat',
-           'load_image_folder', 'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder',
-           'image_files', 'load_dataset']
+           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'level_ground',
+           'read_images', 'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing',
+           'warn_flat', 'load_image_folder', 'folder_split_classes', 'folder_stamp', 'load_folder_split',
+           'save_image_folder', 'image_files', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -758,14 +758,21 @@ def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: 
     return listing
 
 # %% ../nbs/03_data.ipynb #53b175c6
+def level_ground(drawings:torch.Tensor, # uint8 (n, channels, H, W), ink high on a low ground
+                )->torch.Tensor: # the same, each drawing's ground at 0
+    "Take each drawing's ground, its median pixel, to 0 and stretch its ink to keep 255: grey paper read as blank paper, as Omniglot's ground is."
+    ground = drawings.flatten(1).median(1).values.float().view(-1, *[1] * (drawings.dim() - 1))
+    ground = torch.where(ground > 127, 0., ground)  # mostly ink is no drawing on a ground: left as it is (read_task warns of it)
+    return ((drawings.float() - ground) * (255 / (255 - ground))).round().clamp(0, 255).to(torch.uint8)
+
 def read_images(paths:list, # image files, at least one
                 size:int, mode:str='L', # 'L' (grey, one channel) or 'RGB'
-                ink:bool=False, # drawings in dark ink on a light ground, turned to ink 255 on 0 as Omniglot's are
+                ink:bool=False, # drawings in dark ink on a light ground, turned to ink 255 on 0 as Omniglot's are (`level_ground`)
                )->torch.Tensor: # uint8 (n, channels, size, size)
     "Decode image files, each resized to `size` x `size`, to one uint8 tensor."
     images = torch.from_numpy(np.stack([decode_image(p.read_bytes, p, size, mode) for p in paths]))
     images = images.view(len(paths), len(mode), size, size)  # 'L': one channel, 'RGB': three
-    return 255 - images if ink else images
+    return level_ground(255 - images) if ink else images
 
 def read_class_images(listing:dict, # class -> image paths
                       size:int, mode:str='L', # 'L' (grey, one channel) or 'RGB'

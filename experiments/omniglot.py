@@ -127,11 +127,12 @@ def fit_timed(run, out:Path)->dict: # seconds and CPU seconds spent training thi
         return timed_into(out / TIMINGS[0], lambda: run.fit(progress=False))[1]
 
 def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=None)->list:
-    from hidra_nb.evaluation import MadeOtherwise, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint
+    from hidra_nb.evaluation import MadeOtherwise, data_fingerprint, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint
     from hidra_nb.training import pick_device
     model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
     kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
-    made = dict(tasks=kw['n_tasks'], shots=kw['shots'], queries=kw['queries'], seed=kw['seed'], weights=weights_fingerprint(model))
+    made = dict(tasks=kw['n_tasks'], shots=kw['shots'], queries=kw['queries'], seed=kw['seed'], weights=weights_fingerprint(model),
+                data=data_fingerprint(test))
     def evaluated(name, m, lr, steps)->list:  # each N saved as it is done, so that a killed evaluation goes on where it stopped
         try: return evaluate_into(run_dir / 'eval-partial.csv', f'{name} lr={lr} steps={steps}', made, m, test, job.eval_ways,
                                   steps=steps, inner_lr=lr, **kw)

@@ -20,7 +20,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss, check_rate, first_line
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, eval_settings, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, data_fingerprint, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, load_model, output_layer, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import full_path, image_folder_listing, parse_ways, writable, write_csv
 from . import __version__
@@ -61,6 +61,8 @@ def _add_test_args(p):
                    "the seeds you average over (0, 100, 200)")
     p.add_argument('--device', default='auto', help="'auto' (a GPU when there is one), 'cpu', 'cuda', ... (default: auto)")
     p.add_argument('--data-root', default=None, help="where the run's data set is now, if it has moved (default: where it was trained)")
+    p.add_argument('--per-class', type=int, default=None, help="a folder of your own: the first K test images of each class, in name "
+                   "order (default: as the run reads its images, every one where it was trained on them all)")
 
 # %% ../nbs/06_cli.ipynb #0533488a
 def make_parser()->argparse.ArgumentParser:
@@ -152,9 +154,10 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, **kw)
     except MadeOtherwise as e:
-        weights = {'weights', 'other_weights'} & set(e.differ)
-        options = ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in weights and there is not None)
+        weights, data = {'weights', 'other_weights'} & set(e.differ), 'data' in e.differ
+        options = ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in {*weights, 'data'} and there is not None)
         why = (', the checkpoint trained further or replaced' if weights else
+               ", the test images changed since, or read from another copy or otherwise (--data-root, --per-class)" if data else
                f": give {options} to go on with it, or to show it again" if options else '')
         raise ValueError(f"{e}{why}; give this one another --name, or move that file away") from None
     except KeyboardInterrupt:
@@ -167,12 +170,12 @@ def eval_run(args):
     if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
     _check_results_name(args.name)
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
-    model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root)
+    model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root, args.per_class)
     ways = parse_ways(args.ways or eval_ways_of(cfg, test_data.n_classes))
     check_ways_for(model, ways)
     given = _eval_settings_given(args, cfg)
     check_eval_settings(args.tasks, **given)  # a value no evaluation takes is named as such, not as a clash with the file
-    made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model))
+    made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model), data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     check_report_files(path)  # before the evaluation, not after it
     rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, n_tasks=args.tasks, **given, seed=args.seed)
@@ -188,7 +191,7 @@ def compare_runs(args):
     file_name = args.name or f"compare-{other_name}"
     _check_results_name(file_name)
     device = pick_device(args.device)
-    (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root) for c in (ckpt, other_ckpt))
+    (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root, args.per_class) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
     read, other_read = ({k: d.info.get(k) for k in ('image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')} for d in (test_data, other_test))  # not how it was split
@@ -204,7 +207,8 @@ def compare_runs(args):
     ways = parse_ways(args.ways or (maml_ways[0] if maml_ways else eval_ways_of(cfg, test_data.n_classes)))
     for m in (model, other): check_ways_for(m, ways)
     check_eval_settings(args.tasks, **settings[0])
-    made = dict(tasks=args.tasks, **settings[0], seed=args.seed, weights=weights_fingerprint(model), other_weights=weights_fingerprint(other))
+    made = dict(tasks=args.tasks, **settings[0], seed=args.seed, weights=weights_fingerprint(model), other_weights=weights_fingerprint(other),
+                data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways} minus {other_cfg.method} {other_cfg.ways}", ckpt.parent / f"{file_name}.csv"
     kw = dict(n_tasks=args.tasks, **settings[0], seed=args.seed)
     if writable(path.parent): rows, saved = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, **kw), f"wrote {path}"
@@ -270,7 +274,7 @@ def classify_images(args):
                                                       "classifies them again") from None
     best, classes = scores.argmax(-1).tolist(), [as_text(c) for c in support.classes]
     if args.csv is not None:
-        made = dict(run=as_text(checkpoint_of(args.run)), support=as_text(support_folder), inner_steps=steps, inner_lr=inner_lr)  # what gave them
+        made = dict(run=as_text(full_path(checkpoint_of(args.run))), support=as_text(support_folder), inner_steps=steps, inner_lr=inner_lr)  # what gave them
         write_csv(csv_path, [dict(image=as_text(p), **{'class': classes[b]}, softmax=round(scores[i, b].item(), 4),
                                   **{f'softmax({c})': round(q, 4) for c, q in zip(classes, scores[i].tolist())}, **made)
                              for i, (p, b) in enumerate(zip(paths, best))])

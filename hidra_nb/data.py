@@ -12,9 +12,9 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
            'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
            'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'level_ground',
-           'read_images', 'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'image_folder_listing',
-           'warn_flat', 'load_image_folder', 'folder_split_classes', 'folder_stamp', 'load_folder_split',
-           'save_image_folder', 'image_files', 'load_dataset']
+           'read_images', 'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'UnequalClasses',
+           'image_folder_listing', 'warn_flat', 'load_image_folder', 'folder_split_classes', 'folder_stamp',
+           'load_folder_split', 'save_image_folder', 'image_files', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -813,6 +813,10 @@ def load_miniimagenet(split:str='train', # 'train', 'val' or 'test' (Ravi & Laro
 # %% ../nbs/03_data.ipynb #f1a2b3c5
 FOLDER_SPLITS = ('train', 'val', 'test')  # a folder data set's split folders (`load_folder_split`); val/ may be left out
 
+class UnequalClasses(ValueError):
+    "A folder's classes do not hold the images asked for: as many in every class, or at least `per_class`."
+    def __init__(self, msg:str, folder:Path): super().__init__(msg); self.folder = folder
+
 def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name -> its image paths, sorted
     "The class folders of `folder` and their images, checked as `load_image_folder` needs them, without reading an image."
     if not folder.is_dir(): raise FileNotFoundError(f"no folder at {folder}{not_a_folder(folder)}: give a folder that holds a folder of images for each class")
@@ -827,11 +831,11 @@ def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name ->
         raise ValueError(f"{empty[0]} holds no images ({', '.join(IMAGE_EXTS)}): put its images there, or remove it")
     counts = {c: len(ps) for c, ps in listing.items()}
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
-    if per_class is None and counts[fewest] != counts[most]: raise ValueError(
+    if per_class is None and counts[fewest] != counts[most]: raise UnequalClasses(
         f"the classes of {folder} hold different numbers of images ({fewest} {counts[fewest]}, {most} {counts[most]}), and every "
-        f"class must hold as many: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)")
-    if per_class is not None and per_class > counts[fewest]:
-        raise ValueError(f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)")
+        f"class must hold as many: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)", folder)
+    if per_class is not None and per_class > counts[fewest]: raise UnequalClasses(
+        f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)", folder)
     return listing
 
 def warn_flat(images:torch.Tensor, # uint8 (..., channels, H, W)
@@ -874,7 +878,9 @@ def _no_splits_at(root:Path)->str: # what an error says where `root` should hold
     return (f"{root} holds no train/ or test/ folder" + (f", but class folders of images, as one split does: give the folder above it, "
             f"which holds train/ and test/" if one_split else f": {_layout(root)}"))
 
-def _split_listings(root:Path, per_class:int=None)->dict: # split -> {class: its image paths}, checked as `folder_split_classes` says
+def _split_listings(root:Path, per_class:int=None,
+                    counted:tuple=FOLDER_SPLITS, # the splits whose images are checked for `per_class`; the others' class names only
+                   )->dict: # split -> {class: its image paths}, checked as `folder_split_classes` says
     root = full_path(root)
     if not (root / 'train').is_dir() and not (root / 'test').is_dir(): raise FileNotFoundError(_no_splits_at(root))
     if missing := [s for s in ('train', 'test') if not (root / s).is_dir()]: raise FileNotFoundError(
@@ -882,7 +888,8 @@ def _split_listings(root:Path, per_class:int=None)->dict: # split -> {class: its
     if (root / 'val').exists() and not (root / 'val').is_dir(): raise NotADirectoryError(
         f"{root / 'val'} is a file, where a split folder of classes to validate on goes: move it away")
     held = {}
-    for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:  # the test split too: a run that trains checks what it will be evaluated on
+    for s in [s for s in FOLDER_SPLITS if (root / s).is_dir()]:
+        if s not in counted: held[s] = class_folders(root / s); continue  # its names, for a class in two splits
         try: held[s] = image_folder_listing(root / s, per_class)
         except ValueError as e:
             if s != 'val': raise
@@ -917,12 +924,12 @@ def load_folder_split(split:str, # 'train', 'val' or 'test'
                       root:Path|str, # the folder that holds train/, test/ and, if you validate, val/
                       size:int=28, channels:int=1, per_class:int=None, mean=(0.,), std=(1.,), # as `load_image_folder` takes them
                       refresh:bool=False)->FewShotDataset: # decode again, whatever the cache holds
-    "One split of a data set of your own, `load_image_folder` of `root/split` once `folder_split_classes` has checked every split, cached as one uint8 tensor."
+    "One split of a data set of your own, `load_image_folder` of `root/split`, checked to share no class with the other splits, cached as one uint8 tensor."
     if root is None: raise ValueError("a data set of your own needs its folder: give root (--data-root), the folder that holds train/ and test/")
     if split not in FOLDER_SPLITS: raise ValueError(f"unknown split {split!r} for a folder data set: choose from {list(FOLDER_SPLITS)}")
     if per_class is not None: check_whole_number('per_class', per_class)  # before the splits are checked for it
     root = full_path(root)
-    t, listings = time.perf_counter(), _split_listings(root, per_class)
+    t, listings = time.perf_counter(), _split_listings(root, per_class, counted=(split,))  # an image added to another split stops nothing here
     if split not in listings: raise FileNotFoundError(
         f"{root / split} is not there: put the validation classes in a val/ folder beside train/, or validate on nothing (--val-every 0)")
     read = lambda: load_image_folder(root / split, size, channels, per_class, mean, std)

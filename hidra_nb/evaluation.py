@@ -7,10 +7,11 @@ __all__ = ['WHOLE_COLUMNS', 'FRACTION_COLUMNS', 'RESULT_COLUMNS', 'INTERVAL', 'Q
            'mean_ci95', 'model_device', 'output_layer', 'check_ways_for', 'check_eval_settings', 'input_dtype',
            'ready_to_evaluate', 'summary_rows', 'task_accuracies', 'evaluate', 'write_results', 'read_results',
            'format_table', 'whole_number_ticks', 'plot_accuracy_vs_n', 'save_figure', 'checkpoint_of', 'load_model',
-           'load_initialisation', 'eval_settings', 'weights_fingerprint', 'compare', 'MadeOtherwise', 'check_made',
-           'check_drawable', 'check_every_step', 'settings_run', 'check_made_as_run', 'evaluate_into', 'adapt_to',
-           'support_statistics', 'logits_with_support', 'accuracy_by_batch', 'image_reading', 'warn_mostly_ink',
-           'read_task', 'check_classify_steps', 'classify', 'transplant_neuron', 'plot_head']
+           'load_initialisation', 'eval_settings', 'weights_fingerprint', 'data_fingerprint', 'compare',
+           'MadeOtherwise', 'check_made', 'check_drawable', 'check_every_step', 'settings_run', 'check_made_as_run',
+           'evaluate_into', 'adapt_to', 'support_statistics', 'logits_with_support', 'accuracy_by_batch',
+           'image_reading', 'warn_mostly_ink', 'read_task', 'check_classify_steps', 'classify', 'transplant_neuron',
+           'plot_head']
 
 # %% ../nbs/05_evaluation.ipynb #8320b5bd
 import csv, copy, functools, hashlib, inspect, math, os, warnings
@@ -22,12 +23,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from contextlib import contextmanager
+from dataclasses import replace
 from .backbone import TaskBatchNorm, check_whole_number, switched
 from . import maml
 from .maml import accuracy_by_step, check_adapts, check_model, check_rate, logits
 from .core import Hidra, check_rows_move, first_step_for, initial_params
 from .data import INK_DATASETS, full_path, image_files, load_image_folder, warn_flat, parse_ways, read_images, write_atomic, write_csv, FewShotDataset, TaskSampler
-from .training import TrainConfig, load_checkpoint, load_split, load_weights, make_model, split_of, trainer_in
+from .training import TrainConfig, check_image_settings, load_checkpoint, load_split, load_weights, make_model, split_of, trainer_in
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
 def t_within(t:float, df:int)->float:
@@ -263,10 +265,12 @@ def load_model(run:Path, # a run folder that `hidra_nb train` wrote, or a checkp
 def load_initialisation(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
                         device='cpu',
                         data_root:str=None, # where the data is now, if it moved
+                        per_class:int=None, # a folder's test images: the first `per_class` of each class (default: as the run reads its own)
                        )->tuple: # (model, TrainConfig, the run's test split)
     "The model and configuration saved in a run's checkpoint, read as data, and the test split, checked to share no class with training."
     model, cfg, trained_on = load_model(run, device)
-    test_data = split_of(cfg, 'test', data_root)
+    check_image_settings(cfg.dataset, dict(per_class=per_class))
+    test_data = split_of(cfg if per_class is None else replace(cfg, per_class=per_class), 'test', data_root)
     if (seen := set(trained_on['classes']) & set(test_data.classes)): raise ValueError(
         f"{len(seen)} of the {test_data.n_classes} test classes found now are among those {checkpoint_of(run)} was trained on (e.g. "
         f"{min(seen)}): the data is split otherwise than when it trained. Give the data it trained on (--data-root)")
@@ -285,6 +289,11 @@ def weights_fingerprint(model:nn.Module)->str:
         h.update(f"{name}|{t.dtype}|{tuple(t.shape)}".encode())
         h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
+
+def data_fingerprint(dataset:FewShotDataset)->str:
+    "A short hash of what a split gives an evaluation: its classes in order, how its images were read, and their pixels' digest where its `info` keeps one."
+    kept = {k: dataset.info.get(k) for k in ('classes_sha1', 'image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')}
+    return hashlib.sha1(repr(sorted(kept.items())).encode()).hexdigest()[:16]
 
 # %% ../nbs/05_evaluation.ipynb #20aaecc2
 def compare(model:nn.Module, other:nn.Module, dataset, # a `load_dataset` split, normally 'test'

@@ -30,7 +30,7 @@ from torch import nn
 from .backbone import Conv4, check_seed, check_whole_number
 from .maml import DRIVERS, CompilerUnavailable, NonFiniteLoss, first_line, check_finite_gradients, check_rate, checked_side_by_side, maml_backward, step_if_finite
 from .core import Hidra, check_hidra_inner, hidra_backward, adapted_accuracy, same_c_groups
-from .data import FOLDER_SPLITS, load_dataset, load_folder_split, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
+from .data import FOLDER_SPLITS, UnequalClasses, folder_split_classes, load_dataset, load_folder_split, parse_ways, save_atomic, timed, writable, write_atomic, FewShotDataset, TaskSampler
 from functools import lru_cache
 
 # %% ../nbs/04_training.ipynb #f4fa7c7c
@@ -94,8 +94,9 @@ def check_out_beside_data(out:Path, cfg:TrainConfig): # `out`: a run folder, or 
         f"the run folder {out} lies in {inside}, where it would be read as a class of images: give an --out outside {inside}")
 
 # %% ../nbs/04_training.ipynb #a6fe8fd8
-# the smallest whole value of each count that makes sense: 0 inner steps is MAML's plain transfer (HIDRA needs one: `make_config`), 0 val_every no validation
-SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, test_inner_steps=0, val_classes=0,
+# the smallest whole value of each count that makes sense: 0 inner steps is MAML's plain transfer (HIDRA needs one: `make_config`), 0 val_every no validation;
+# at 0 test_inner_steps the model is not adapted to a task's classes, so validation, and evaluation by default, would score chance
+SMALLEST = dict(shots=1, queries=1, tasks=1, iters=1, hidden=1, inner_steps=0, test_inner_steps=1, val_classes=0,
                 val_every=0, val_tasks=1, ckpt_every=1, image_size=16, channels=1, per_class=1)
 SEEDS, SWITCHES = ('seed', 'split_seed'), ('first_order', 'mixed_ways')  # whole numbers of any sign; True or False
 
@@ -635,6 +636,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
     if not ckpt_path.exists():
         if cfg is None: raise FileNotFoundError(f"{out} holds no checkpoint.pt: train a run there first")
         check_new_run_folder(out, keep)
+        if cfg.dataset == 'folder': folder_split_classes(cfg.data_root, cfg.per_class)  # every split: a test split that evaluation could not read stops it now
         run = Run(cfg, out)  # first, so that what this machine cannot run (a missing GPU, missing data) leaves no folder
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
@@ -650,7 +652,9 @@ def open_run(out:Path, cfg:TrainConfig=None,
         check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
-    run = Run(stored, out)
+    try: run = Run(stored, out)
+    except UnequalClasses as e: raise ValueError(f"{e.folder} has changed since {out} trained on it: {e}. To go on with this run, put the "
+                                                 "folder back as it was; or train a new run on it, in another --out") from None
     run.load_state_dict(sd)
     run._checkpoint_seen = seen
     # this session's iters, device, ...; with nothing to train, the checkpoint's own, which the folder then holds

@@ -327,6 +327,10 @@ def _say_error(command:str, e:Exception):
     who = '' if first_process() else f" (process {os.environ.get('RANK')})"  # a settings error: the same line from each
     sys.stderr.write(f"hidra_nb {command}{who}: error: {e}\n"); sys.stderr.flush()
 
+def _as_option(message:str, options:set)->str: # `options`: the command's, as argparse names them (vars(args))
+    "A setting's error as the command line names it: 'image_size must be ...' becomes '--image-size must be ...' where the command has that option."
+    return re.sub(r"^(\w+)(?= must be )", lambda m: f"--{m[1].replace('_', '-')}" if m[1] in options else m[1], message)
+
 PEER_LOST = ('Connection closed by peer', 'Connection reset by peer', 'Broken pipe')  # what gloo's errors say then
 
 def lost_a_process(e:Exception)->bool:
@@ -356,7 +360,7 @@ def main(argv:list=None): # the arguments; default: the command line's
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so that Python's last flush, at exit, fails no more
         sys.exit(1)
     except (ValueError, OSError, NonFiniteLoss, CompilerUnavailable) as e:  # OSError: a missing file, a folder we may not write
-        _say_error(args.command, e); sys.exit(1)
+        _say_error(args.command, _as_option(str(e), set(vars(args)))); sys.exit(1)
     except RuntimeError as e:
         if not lost_a_process(e): raise
         said = re.sub(r'^\[[^\]]*\]\s*', '', first_line(e)).split('. ')[0]  # gloo's: its source file first, its advice after

@@ -20,7 +20,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss, check_rate, first_line
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, data_fingerprint, eval_settings, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, data_fingerprint, TEST_DATA_KEYS, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, load_model, output_layer, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import full_path, image_folder_listing, parse_ways, writable, write_csv
 from . import __version__
@@ -154,7 +154,8 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
         return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, **kw)
     except MadeOtherwise as e:
-        weights, data = {'weights', 'other_weights'} & set(e.differ), 'data' in e.differ
+        weights = {'weights', 'other_weights'} & set(e.differ)
+        data = e.differ.get('data', (None,))[0] is not None  # recorded there, and other: not a file of an older hidra_nb
         options = ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in {*weights, 'data'} and there is not None)
         why = (', the checkpoint trained further or replaced' if weights else
                ", the test images changed since, or read from another copy or otherwise (--data-root, --per-class)" if data else
@@ -194,10 +195,10 @@ def compare_runs(args):
     (model, cfg, test_data), (other, other_cfg, other_test) = (load_initialisation(c, device, args.data_root, args.per_class) for c in (ckpt, other_ckpt))
     if test_data.classes != other_test.classes: raise ValueError(
         f"{args.run} and {args.other} test on different classes (another data set or split): a paired comparison needs the same tasks")
-    read, other_read = ({k: d.info.get(k) for k in ('image_shape', 'n_per_class', 'mean', 'std', 'images_sha1')} for d in (test_data, other_test))  # not how it was split
+    read, other_read = ({k: d.info.get(k) for k in TEST_DATA_KEYS} for d in (test_data, other_test))
     if read != other_read: raise ValueError(  # the same classes, read otherwise: a folder's at another size
         f"{args.run} and {args.other} read their test images otherwise ({data_changes(read, other_read, ('for the first', 'for the other'))}): "
-        "a paired comparison needs the same tasks")
+        "a paired comparison needs the same tasks" + ("; --per-class reads as many of each class for both" if read['n_per_class'] != other_read['n_per_class'] else ''))
     settings = [_eval_settings_given(args, c) for c in (cfg, other_cfg)]
     if differ := [k for k in settings[0] if settings[0][k] != settings[1][k]]: raise ValueError(
         f"the runs adapt otherwise at test time ({', '.join(f'{k}: {settings[0][k]} and {settings[1][k]}' for k in differ)}): give "
@@ -284,7 +285,7 @@ def classify_images(args):
           f"classes of {support.n_per_class} image{'s' * (support.n_per_class != 1)} ({shown_path(support_folder)}):")
     print(f"{'image':<{width}}  {'class':<{class_width}}  softmax")
     for i, (path, b) in enumerate(zip(shown, best)): print(f"{path:<{width}}  {classes[b]:<{class_width}}  {scores[i, b]:7.1%}")
-    if args.csv is not None: print(f"wrote {csv_path}")
+    if args.csv is not None: print(f"wrote {as_text(csv_path)}")
 
 # %% ../nbs/06_cli.ipynb #24455d5f
 def demo_config(iters:int=300)->TrainConfig:

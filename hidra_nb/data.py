@@ -761,8 +761,11 @@ def miniimagenet_listing(root:Path, split:str, splits_dir:Path|str=None)->dict: 
 def level_ground(drawings:torch.Tensor, # uint8 (n, channels, H, W), ink high on a low ground
                 )->torch.Tensor: # the same, each drawing's ground at 0
     "Take each drawing's ground, its median pixel, to 0 and stretch its ink to keep 255: grey paper read as blank paper, as Omniglot's ground is."
-    ground = drawings.flatten(1).median(1).values.float().view(-1, *[1] * (drawings.dim() - 1))
-    ground = torch.where(ground > 127, 0., ground)  # mostly ink is no drawing on a ground: left as it is (read_task warns of it)
+    pixels = drawings.flatten(2).float()  # (n, channels, H*W): each channel its own ground, as coloured paper has
+    ground, mean = pixels.median(-1).values, pixels.mean(-1)
+    # the strokes lie above the ground (the mean above the median) in a drawing read the right way round, however dim its paper;
+    # one in light ink on dark paper has them below, and is left as it is (read_task warns of it), as is one of a single shade
+    ground = torch.where((mean > ground) & (ground < 255), ground, 0.)[..., None, None]
     return ((drawings.float() - ground) * (255 / (255 - ground))).round().clamp(0, 255).to(torch.uint8)
 
 def read_images(paths:list, # image files, at least one
@@ -815,7 +818,8 @@ FOLDER_SPLITS = ('train', 'val', 'test')  # a folder data set's split folders (`
 
 class UnequalClasses(ValueError):
     "A folder's classes do not hold the images asked for: as many in every class, or at least `per_class`."
-    def __init__(self, msg:str, folder:Path): super().__init__(msg); self.folder = folder
+    def __init__(self, msg:str, folder:Path, found:str): # `found`: what the folder holds, in a few words
+        super().__init__(msg); self.folder, self.found = folder, found
 
 def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name -> its image paths, sorted
     "The class folders of `folder` and their images, checked as `load_image_folder` needs them, without reading an image."
@@ -833,9 +837,11 @@ def image_folder_listing(folder:Path, per_class:int=None)->dict: # class name ->
     fewest, most = min(counts, key=counts.get), max(counts, key=counts.get)
     if per_class is None and counts[fewest] != counts[most]: raise UnequalClasses(
         f"the classes of {folder} hold different numbers of images ({fewest} {counts[fewest]}, {most} {counts[most]}), and every "
-        f"class must hold as many: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)", folder)
+        f"class must hold as many: give per_class={counts[fewest]} to take the first {counts[fewest]} of every class, in name order (--per-class on the command line)",
+        folder, f"{fewest} {counts[fewest]} images, {most} {counts[most]}")
     if per_class is not None and per_class > counts[fewest]: raise UnequalClasses(
-        f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)", folder)
+        f"per_class={per_class}, but {folder / fewest} holds {counts[fewest]} images: give per_class={counts[fewest]} at most (--per-class on the command line)",
+        folder, f"{fewest} {counts[fewest]} images, fewer than per_class={per_class}")
     return listing
 
 def warn_flat(images:torch.Tensor, # uint8 (..., channels, H, W)
@@ -892,8 +898,8 @@ def _split_listings(root:Path, per_class:int=None,
         if s not in counted: held[s] = class_folders(root / s); continue  # its names, for a class in two splits
         try: held[s] = image_folder_listing(root / s, per_class)
         except ValueError as e:
-            if s != 'val': raise
-            raise ValueError(f"{e}; or remove {root / 'val'}, and the run validates on nothing") from None
+            if s == 'val': e.args = (f"{e}; or remove {root / 'val'}, and the run validates on nothing",)  # its kind kept (`UnequalClasses`)
+            raise
     seen = {}
     for s, classes in held.items():
         if (twice := next((c for c in classes if c in seen), None)) is not None: raise ValueError(

@@ -653,8 +653,9 @@ def open_run(out:Path, cfg:TrainConfig=None,
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
     try: run = Run(stored, out)
-    except UnequalClasses as e: raise ValueError(f"{e.folder} has changed since {out} trained on it: {e}. To go on with this run, put the "
-                                                 "folder back as it was; or train a new run on it, in another --out") from None
+    except UnequalClasses as e: raise ValueError(  # not --per-class, which would make it another run
+        f"{e.folder} does not hold the images as {out} read them ({e.found}): to go on with this run, give the folder as it was (put "
+        "it back, or --data-root); or train a new run on it, in another --out") from None
     run.load_state_dict(sd)
     run._checkpoint_seen = seen
     # this session's iters, device, ...; with nothing to train, the checkpoint's own, which the folder then holds

@@ -326,7 +326,7 @@ def sigterm_as_interrupt():
 def _say_error(command:str, e:Exception):
     "The error on one line, written whole in one go: under torchrun every process says its own, the others naming themselves."
     who = '' if first_process() else f" (process {os.environ.get('RANK')})"  # a settings error: the same line from each
-    sys.stderr.write(f"hidra_nb {command}{who}: error: {e}\n"); sys.stderr.flush()
+    sys.stderr.write(f"hidra_nb {command}{who}: error: {as_text(str(e))}\n"); sys.stderr.flush()  # a file's name in it, as the table shows it
 
 def _as_option(message:str, options:set)->str: # `options`: the command's, as argparse names them (vars(args))
     "A setting's error as the command line names it: 'image_size must be ...' becomes '--image-size must be ...' where the command has that option."
@@ -344,7 +344,7 @@ def one_line_warnings(who:str): # 'hidra_nb train'
     "Within: a warning is one line, as errors are, not the library's file and line; a warning not of ours says its kind. The filters are left alone."
     def show(message, category, *_, **__):
         kind = '' if category is UserWarning else f" ({category.__name__})"
-        print(f"{who}: warning{kind}: {message}", file=sys.stderr)
+        print(f"{who}: warning{kind}: {as_text(str(message))}", file=sys.stderr)
     previous, warnings.showwarning = warnings.showwarning, show
     try: yield
     finally: warnings.showwarning = previous

@@ -156,7 +156,8 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
     except MadeOtherwise as e:
         weights = {'weights', 'other_weights'} & set(e.differ)
         data = e.differ.get('data', (None,))[0] is not None  # recorded there, and other: not a file of an older hidra_nb
-        options = ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in {*weights, 'data'} and there is not None)
+        older = any(there is None for there, _ in e.differ.values())  # a file of an older hidra_nb: no option gives it again
+        options = '' if older else ' '.join(f"--{k.replace('_', '-')} {there}" for k, (there, _) in e.differ.items() if k not in {*weights, 'data'})
         why = (', the checkpoint trained further or replaced' if weights else
                ", the test images changed since, or read from another copy or otherwise (--data-root, --per-class)" if data else
                f": give {options} to go on with it, or to show it again" if options else '')
@@ -239,7 +240,8 @@ def report(results:dict, # initialisation name -> rows
 # %% ../nbs/06_cli.ipynb #c1a55d02
 def as_text(name)->str: # a file or folder name whose bytes are not UTF-8 (an archive from another system) gets them as \xNN
     "`name` as text a terminal and a UTF-8 CSV file take, whatever the bytes of the file's name."
-    return os.fsencode(name).decode('utf-8', 'backslashreplace')
+    try: return os.fsencode(name).decode('utf-8', 'backslashreplace')
+    except UnicodeEncodeError: return str(name).encode('utf-8', 'backslashreplace').decode()  # a surrogate no file name holds, in a message
 
 def shown_path(path:Path)->str: # a path as the user would type it: from here where it is below here
     return as_text(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)

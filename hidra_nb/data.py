@@ -762,10 +762,11 @@ def level_ground(drawings:torch.Tensor, # uint8 (n, channels, H, W), ink high on
                 )->torch.Tensor: # the same, each drawing's ground at 0
     "Take each drawing's ground, its median pixel, to 0 and stretch its ink to keep 255: grey paper read as blank paper, as Omniglot's ground is."
     pixels = drawings.flatten(2).float()  # (n, channels, H*W): each channel its own ground, as coloured paper has
-    ground, mean = pixels.median(-1).values, pixels.mean(-1)
-    # the strokes lie above the ground (the mean above the median) in a drawing read the right way round, however dim its paper;
-    # one in light ink on dark paper has them below, and is left as it is (read_task warns of it), as is one of a single shade
-    ground = torch.where((mean > ground) & (ground < 255), ground, 0.)[..., None, None]
+    ground = pixels.median(-1).values
+    # read the right way round, the strokes stand out above the ground, further than uneven light or noise takes it below,
+    # however dim the paper; light ink on dark paper stands out below, and is left as it is (read_task warns of it), as is one shade
+    strokes_above = pixels.amax(-1) - ground > ground - pixels.amin(-1)
+    ground = torch.where(strokes_above & (ground < 255), ground, 0.)[..., None, None]
     return ((drawings.float() - ground) * (255 / (255 - ground))).round().clamp(0, 255).to(torch.uint8)
 
 def read_images(paths:list, # image files, at least one

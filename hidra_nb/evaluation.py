@@ -450,11 +450,12 @@ def image_reading(info:dict)->dict: # `load_image_folder`'s size, channels, mean
 
 def warn_mostly_ink(images:torch.Tensor, # uint8 (..., channels, H, W), read with ink=True
                     names:list): # one for each image
-    "Warn where drawings read as dark ink on a light ground come out more ink than ground: light ink on a dark ground, read the wrong way round."
+    "Warn where drawings read as dark ink on a light ground come out more ink than ground: light ink on a dark ground, read the wrong way round, or strokes far thicker than Omniglot's."
     inky = images.flatten(-3).float().mean(-1).flatten() > 127.5
     if inky.any(): warnings.warn(
         f"{int(inky.sum())} of {len(names)} drawings come out mostly ink, e.g. {names[int(inky.nonzero()[0])]}: drawings are read as dark ink on "
-        "a light ground, as Omniglot's are, and these look drawn in light ink on dark; invert them (dark on light) and read them again", stacklevel=3)
+        "a light ground, as Omniglot's are. Drawn in light ink on dark, invert them (dark on light); drawn in strokes far thicker than "
+        "Omniglot's, or cropped close, leave more paper around them", stacklevel=3)
 
 def read_task(info:dict, # the `info` of the split the run trained on (`load_model`)
               support:Path, # a folder of class folders: the labelled images, as `load_image_folder` reads them

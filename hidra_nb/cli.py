@@ -258,9 +258,10 @@ def new_csv(name:str)->Path: # the file, as an absolute path
 def classify_images(args):
     "`hidra_nb classify`: adapt a run's initialisation to SUPPORT's classes, then print each image's class and its softmax."
     if world_size() > 1: raise ValueError("hidra_nb classify runs in one process: start it without torchrun")
-    if args.steps is not None: check_whole_number('--steps', args.steps, 0)
-    if args.inner_lr is not None: check_rate('--inner-lr', args.inner_lr)
-    if args.per_class is not None: check_whole_number('--per-class', args.per_class)
+    # named as the settings are: `main` names the option (`_as_option`), as for every command
+    if args.steps is not None: check_whole_number('steps', args.steps, 0)
+    if args.inner_lr is not None: check_rate('inner_lr', args.inner_lr)
+    if args.per_class is not None: check_whole_number('per_class', args.per_class)
     if args.csv is not None: csv_path = new_csv(args.csv)
     model, cfg, trained_on = load_model(args.run, pick_device(args.device))
     steps = cfg.inner_steps if args.steps is None else args.steps

@@ -18,7 +18,7 @@ one process, after warm-up; the table shows each round's, and the CSV keeps the 
 import argparse, json, os, statistics, subprocess, sys, time
 from contextlib import contextmanager
 from pathlib import Path
-from maml_bench import checkout_commit, finish_csv, in_fresh_process, load_images, make_batch, make_model as headline_model, partial_csv, write_csv
+from maml_bench import checkout_commit, finish_csv, in_fresh_process, load_images, make_batch, make_model as headline_model, partial_csv, results_folder, write_csv
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = {'default': {}, 'GOMP_SPINCOUNT=1000': {'GOMP_SPINCOUNT': '1000'}, 'OMP_WAIT_POLICY=PASSIVE': {'OMP_WAIT_POLICY': 'PASSIVE'},
@@ -70,7 +70,7 @@ def main():
     p.add_argument('--rounds', type=int, default=2, help="rounds of every setting and workload, the settings in turn")
     p.add_argument('--busy', type=int, default=1, help="busy processes beside each measurement in the busy half")
     p.add_argument('--workloads', nargs='+', default=list(WORKLOADS), choices=WORKLOADS)
-    p.add_argument('--results-dir', default=str(HERE / 'results'))
+    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where busy-cpu.csv goes (default bench/results)")
     p.add_argument('--one', choices=WORKLOADS, help=argparse.SUPPRESS)  # internal: measure one workload in this process
     args = p.parse_args()
     if args.one: return print(json.dumps(dict(seconds=one_workload(args.one))))

@@ -91,11 +91,9 @@ def main():
     try: device = pick_device(args.device)
     except ValueError as e: p.error(str(e))
     if args.malloc == 'kept': keep_freed_memory()
-    torch.manual_seed(0)
-    if args.images == 'miniimagenet': (model, batch), images = miniimagenet_workload(args.method, args.tasks, device), 'miniimagenet'
-    else:  # Omniglot where the data is, else the built-in glyphs: the line printed says which
-        ds, images = load_images()
-        model, batch = make_model(5, method=args.method).to(device), make_batch(ds, 5, args.tasks, device)
+    ours_driver = args.driver or ('compiled' if device.type == 'cpu' else 'vmap')  # what a training run tries first
+    if args.side_by_side > 1 and ours_driver != 'compiled':
+        p.error(f"--side-by-side runs the compiled driver's tasks at once, and ours runs on {ours_driver}: give --driver compiled too")
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against in BASELINES:
         baseline = BASELINES[args.against]
@@ -116,6 +114,11 @@ def main():
         if args.side_by_side > 1: p.error("--against first-layer-convolution times one task at a time: leave --side-by-side out")
         other = with_first_layer_convolution(partial(mine, driver='compiled'))
     else: other = partial(mine, driver='compiled', side_by_side=1)  # ours as `--side-by-side` sets it, against one at a time
+    torch.manual_seed(0)  # the options all checked: the data now
+    if args.images == 'miniimagenet': (model, batch), images = miniimagenet_workload(args.method, args.tasks, device), 'miniimagenet'
+    else:  # Omniglot where the data is, else the built-in glyphs: the line printed says which
+        ds, images = load_images()
+        model, batch = make_model(5, method=args.method).to(device), make_batch(ds, 5, args.tasks, device)
     impls = dict(ours=mine, other=other)
     run = lambda name: impls[name](model, batch, 0.4, args.steps, args.first_order)
     for name in impls: run(name)  # warm-up

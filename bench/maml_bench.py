@@ -125,6 +125,14 @@ def whole_number(low:int):
 
 at_least_one = whole_number(1)
 
+def results_folder(text:str)->Path:
+    "`--results-dir`: the folder the CSV goes into, made now, so that one that cannot take it fails before the work, not after it."
+    path = Path(text)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise argparse.ArgumentTypeError(f"cannot make the results folder {path} ({e.strerror}): give another --results-dir")
+    if not os.access(path, os.W_OK): raise argparse.ArgumentTypeError(f"cannot write into the results folder {path}: give another --results-dir")
+    return path
+
 def available(name)->bool:
     mod = OPTIONAL.get(name)
     if mod is None: return True
@@ -176,7 +184,7 @@ def gradient_check(ds, device='cpu', names=None)->float:
                 grads[name] = float64_meta_gradient(impl, method, batch, first_order)
             for name, g in grads.items():
                 diff = largest_difference(g, grads['plain loop'])
-                print(f"  {method:5s} {'first' if first_order else 'second'} order, {name:27s} max |difference| from the plain loop: {diff:.1e}")
+                print(f"  {method:5s} {'first' if first_order else 'second':6s} order, {name:27s} max |difference| from the plain loop: {diff:.1e}")
                 worst = max(worst, diff)
     return worst
 
@@ -271,9 +279,9 @@ def run_grid(grid, impls, device, repeats, rounds, method='maml', malloc='kept',
                 except RuntimeError as e: print(e)
         for name, rs in runs.items():
             if not rs: continue
-            row = dict(method=method, impl=name, **setting, seconds=statistics.median(r['seconds'] for r in rs),
+            row = dict(method=method, impl=name, **setting, seconds=statistics.median_low(r['seconds'] for r in rs),
                        peak_gb=max(r['peak_gb'] for r in rs), iter_gb=max(r['iter_gb'] for r in rs), start_gb=rs[0]['start_gb'], data=rs[0]['data'],
-                       faults=statistics.median(r['faults'] for r in rs), repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
+                       faults=statistics.median_low(r['faults'] for r in rs), repeats=n_repeats, rounds=len(rs), seconds_all=' '.join(f"{r['seconds']:.3f}" for r in rs),
                        first_call_seconds=' '.join(f"{r['first_seconds']:.1f}" for r in rs))  # compiling, or loading its on-disk cache
             rows.append(row); print(fmt_row(row), flush=True)
         done(rows)
@@ -315,16 +323,17 @@ def speedups(rows):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default='cpu')
-    p.add_argument('--quick', action='store_true', help="only the headline workload")
-    p.add_argument('--memory', action='store_true', help="only MAML at 5 and 10 second-order inner steps: memory against steps")
+    p.add_argument('--device', default='cpu', help="'cpu', 'cuda' (or 'cuda:N') or 'auto'")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument('--quick', action='store_true', help="only the headline workload")
+    only.add_argument('--memory', action='store_true', help="only MAML at 5 and 10 second-order inner steps: memory against steps")
     p.add_argument('--repeats', type=at_least_one, default=3, help="timed meta-iterations (median) after one warm-up")
     p.add_argument('--rounds', type=at_least_one, default=3, help="fresh processes per light setting and implementation, in turn (median)")
     p.add_argument('--malloc', default='kept', choices=('kept', 'default'),
                    help="'kept': glibc keeps freed memory, as `hidra_nb train` sets it (keep_freed_memory); 'default': glibc's defaults")
     p.add_argument('--impls', nargs='+', metavar='NAME', help="time only these implementations, quoted where a name has spaces "
                    "(default: all that are installed; the meta-gradient check compares them with the plain loop either way)")
-    p.add_argument('--results-dir', type=Path, default=HERE / 'results', help="where the CSV goes (default bench/results)")
+    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where the CSV goes (default bench/results)")
     p.add_argument('--one', help=argparse.SUPPRESS)
     p.add_argument('--check', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -343,7 +352,7 @@ def main():
     if on_gpu: torch.cuda.set_device(device)  # the memory counters and the GPU's name below are this device's
     unknown = set(args.impls or ()) - set(IMPLS)
     if unknown: p.error(f"no implementation named {', '.join(map(repr, sorted(unknown)))}: choose from {', '.join(map(repr, IMPLS))}")
-    impls = [n for n in IMPLS if available(n) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY) and (args.impls is None or n in args.impls)]
+    impls = [n for n in IMPLS if (args.impls is None or n in args.impls) and n not in (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY) and available(n)]  # imports only those asked for
     if not impls:
         elsewhere = set(args.impls or ()) & (ON_CPU_ONLY if on_gpu else ON_GPU_ONLY)
         p.error(f"{', '.join(map(repr, sorted(elsewhere)))} {'runs' if len(elsewhere) == 1 else 'run'} on a {'CPU' if on_gpu else 'GPU'} only; choose from the others" if elsewhere

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from hidra_nb.maml import DRIVERS, RECOMPUTE_PIECES, compiled_recompute_pieces, inner_steps_for, peak_allocated_mb
 from hidra_nb.training import keep_freed_memory
-from maml_bench import checkout_commit, load_images, make_batch, make_model, ours, whole_number, write_csv
+from maml_bench import checkout_commit, load_images, make_batch, make_model, ours, results_folder, whole_number, write_csv
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,7 +61,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--steps', type=whole_number(0), nargs='+', default=[1, 5, 10], help="inner steps, second order")
     p.add_argument('--drivers', nargs='+', default=['loop', 'compiled', 'recompute', 'compiled-recompute'], choices=DRIVERS[1:])
-    p.add_argument('--results-dir', type=Path, default=HERE / 'results', help="where tensor-peaks.csv goes (default: bench/results)")
+    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where tensor-peaks.csv goes (default: bench/results)")
     args = p.parse_args()
     keep_freed_memory()
     torch.manual_seed(0)
@@ -69,7 +69,7 @@ def main():
     rows = driver_peaks(model, batch, args.drivers, args.steps) + piece_peaks(model, [t[0] for t in batch])
     rows.append(dict(what='saved by the query forward, eager', driver='loop', steps=None,
                      peak_mb=saved_for_backward_mb(model, batch[2][0], batch[3][0])))
-    for r in rows: print(f"{r['what']:36s} {r['driver']:20s} {r['steps'] or '':>3} steps  {r['peak_mb']:7.1f} MB")
+    for r in rows: print(f"{r['what']:36s} {r['driver']:20s} {'' if r['steps'] is None else r['steps']:>3} steps  {r['peak_mb']:7.1f} MB")
     meta = dict(torch=torch.__version__, cpu=platform.processor() or platform.machine(),
                 cpu_capability=torch.backends.cpu.get_cpu_capability(), commit=checkout_commit())
     out = args.results_dir / 'tensor-peaks.csv'

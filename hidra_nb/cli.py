@@ -169,7 +169,6 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
 
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
-    if world_size() > 1: raise ValueError("hidra_nb eval runs in one process: start it without torchrun")
     _check_results_name(args.name)
     ckpt = checkpoint_of(args.run)  # the results go beside it, in the run folder
     model, cfg, test_data = load_initialisation(ckpt, pick_device(args.device), args.data_root, args.per_class)
@@ -187,7 +186,6 @@ def eval_run(args):
 # %% ../nbs/06_cli.ipynb #4086c5a1
 def compare_runs(args):
     "`hidra_nb compare`: RUN's accuracy minus OTHER's on the same test tasks, task by task, with 95% intervals, saved N by N into RUN's NAME.csv; printed."
-    if world_size() > 1: raise ValueError("hidra_nb compare runs in one process: start it without torchrun")
     ckpt, other_ckpt = checkpoint_of(args.run), checkpoint_of(args.other)
     other_name = other_ckpt.resolve().parent.name + ('' if other_ckpt.stem == 'checkpoint' else f'-{other_ckpt.stem}')  # a run folder, or a file in one
     file_name = args.name or f"compare-{other_name}"
@@ -257,7 +255,6 @@ def new_csv(name:str)->Path: # the file, as an absolute path
 
 def classify_images(args):
     "`hidra_nb classify`: adapt a run's initialisation to SUPPORT's classes, then print each image's class and its softmax."
-    if world_size() > 1: raise ValueError("hidra_nb classify runs in one process: start it without torchrun")
     # named as the settings are: `main` names the option (`_as_option`), as for every command
     if args.steps is not None: check_whole_number('steps', args.steps, 0)
     if args.inner_lr is not None: check_rate('inner_lr', args.inner_lr)
@@ -357,6 +354,7 @@ def main(argv:list=None): # the arguments; default: the command line's
     args = make_parser().parse_args(argv)
     keep_freed_memory()  # this process is ours: no page faults for memory it freed a moment ago (training chapter)
     try:
+        if args.command != 'train' and world_size() > 1: raise ValueError(f"hidra_nb {args.command} runs in one process: start it without torchrun")
         with sigterm_as_interrupt(), one_line_warnings(f"hidra_nb {args.command}"):
             dict(train=train, eval=eval_run, compare=compare_runs, classify=classify_images, demo=demo)[args.command](args)
         sys.stdout.flush()  # here, where a reader gone away is caught, not at exit (a pipe's output waits in Python's buffer)

@@ -39,11 +39,15 @@ def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
                          on_snapshot:Callable=None, # called with the snapshots so far, after each one
                         )->dict: # `iteration`, `heads` and `history`: snapshots every `every` iterations and at the last
     "Meta-train runs side by side; returns `iteration`, each run's `heads` at those iterations, and each step's `history`."
-    snaps = dict(iteration=[0], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
+    if len(start := {r.iteration for r in runs.values()}) > 1: raise ValueError(
+        f"the runs have trained for different numbers of iterations ({', '.join(f'{k}: {r.iteration}' for k, r in runs.items())}), and "
+        "their snapshots share one count: give runs that start together")
+    start = start.pop()  # 0 for new runs; a run trained before goes on, its snapshots counted on from there
+    snaps = dict(iteration=[start], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
     for i in range(1, iters + 1):
         for k, r in runs.items(): snaps['history'][k].append(r.step())
         if i % every == 0 or i == iters:
-            snaps['iteration'].append(i)
+            snaps['iteration'].append(start + i)
             for k, r in runs.items(): snaps['heads'][k].append(head_weight(r.model))
             if on_snapshot: on_snapshot(snaps)
     return snaps

@@ -8,9 +8,9 @@ __all__ = ['SETTINGS', 'PRESETS', 'FOLDER_SETTINGS', 'FOLDER_IMAGES', 'SMALLEST'
            'check_out_beside_data', 'check_each_setting', 'check_image_settings', 'make_config', 'make_model',
            'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory',
            'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
-           'process_group_backend', 'init_distributed', 'all_reduce_kept', 'end_distributed', 'check_tasks_split',
-           'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run', 'differing_settings',
-           'data_changes', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
+           'process_group_backend', 'stops_at_once', 'init_distributed', 'all_reduce_kept', 'end_distributed',
+           'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run',
+           'differing_settings', 'data_changes', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
            'check_new_run_folder', 'check_no_lost_checkpoint', 'open_run', 'check_writable_run_folder', 'config_for',
            'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
            'trainer_in', 'check_no_trainer', 'file_stamp']
@@ -169,6 +169,9 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
         local = int(os.environ.get('LOCAL_RANK', 0))
         if device.index not in (None, local): raise ValueError(
             f"device {name!r} under torchrun, where each process takes the GPU of its LOCAL_RANK ({local} in this one): use --device cuda or auto")
+        if local >= (n := torch.cuda.device_count()): raise ValueError(
+            f"this process takes GPU {local} (its LOCAL_RANK under torchrun), and this machine has {n} GPU(s): start at most {n} "
+            f"process(es) a machine (--nproc_per_node={n}), or train on the CPU (--device cpu)")
         return torch.device('cuda', local)
     index = torch.cuda.current_device() if device.index is None else device.index  # torch.cuda.set_device and the memory counters need it
     if index >= torch.cuda.device_count():
@@ -292,12 +295,26 @@ def process_group_backend(device:torch.device)->str:
     return 'nccl' if device.type == 'cuda' else 'gloo'
 
 # %% ../nbs/04_training.ipynb #ac4bda1c
+@contextmanager
+def stops_at_once():
+    "Within: SIGTERM and Ctrl-C end the process at once, as in a program without handlers (set on the main thread only)."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for s, handler in previous.items(): signal.signal(s, handler)
+
 def init_distributed(device:torch.device)->tuple: # (rank, world size)
     "Join the process group `torchrun` describes in the environment, for gradients on `device`; (0, 1) without torchrun."
     if world_size() == 1: return 0, 1
     if device.type == 'cuda': torch.cuda.set_device(device)  # NCCL's communicator, and its barrier, use this process's GPU
-    if not dist.is_initialized(): dist.init_process_group(process_group_backend(device))
+    # Joining waits inside torch's C++ code, where no Python signal handler runs: when the first process has failed
+    # before joining (a busy run folder, say), torchrun's SIGTERM would leave the others waiting until it kills them
+    # 30 s later. Nothing has been written yet, so a stop may end the process at once.
+    if not dist.is_initialized():
+        with stops_at_once(): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()
+
 
 # %% ../nbs/04_training.ipynb #78fbdd11
 _last_reduced = deque(maxlen=4)  # see `all_reduce_kept`
@@ -318,9 +335,9 @@ def end_distributed():
     _last_reduced.clear()
 
 # %% ../nbs/04_training.ipynb #09a3aec0
-def check_tasks_split(n_tasks:int, world:int):
+def check_tasks_split(n_tasks:int, world:int, fix:str=None): # `fix`: the advice, where it is not to change --tasks
     "Fail, naming the fix, where a meta-batch's tasks do not split evenly over the processes."
-    if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: make --tasks a multiple of {world}")
+    if n_tasks % world: raise ValueError(f"{n_tasks} tasks a meta-batch do not split evenly over {world} processes: {fix or f'make --tasks a multiple of {world}'}")
 
 def shard(batch, # a same-C meta-batch, or a list of them (mixed N)
           rank:int, world:int):
@@ -652,6 +669,8 @@ def open_run(out:Path, cfg:TrainConfig=None,
         check_same_run(out, asdict(cfg), stored)
         stored = replace(stored, **{k: getattr(cfg, k) for k in PER_SESSION})
     check_writable_run_folder(out)
+    check_tasks_split(stored.tasks, world_size(), f"{out} holds a run of them, and a run keeps its --tasks: go on with it on a number of "
+                      f"processes that divides {stored.tasks}, or without torchrun")  # here, as Run's own check would say to change --tasks
     try: run = Run(stored, out)
     except UnequalClasses as e: raise ValueError(  # not --per-class, which would make it another run
         f"{e.folder} does not hold the images as {out} read them ({e.found}): to go on with this run, give the folder as it was (put "
@@ -778,7 +797,8 @@ def stop_requests():
         if asked: return  # SIGTERM again: a scheduler and torchrun may each send one, and the checkpoint comes first
         asked.append(signum)
         if first_process():  # under torchrun, one process speaks for all
-            why = 'Ctrl-C again to stop at once, keeping only the last checkpoint' if signum == signal.SIGINT else 'asked by SIGTERM'
+            why = ('asked by SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C again to stop at once, keeping only the last checkpoint'
+                   if world_size() == 1 else 'asked by Ctrl-C; torchrun passes a second one on as SIGTERM, which waits for this meta-iteration too')
             print(f"\nstopping after this meta-iteration, with a checkpoint ({why})", file=sys.stderr)
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
         yield lambda: False; return

@@ -221,8 +221,9 @@ def transplant_panels(ev:CachedEvaluator, name:str, k:int, steps:int=3, lr:float
     fig = plt.figure(figsize=(12, 3.6))
     gs = fig.add_gridspec(2, 2, width_ratios=[1, 1.4])
     plot_transplant(accs, ev.rows(name, n, steps, lr)[-1], n, k, fig.add_subplot(gs[:, 0]))
-    plot_head(head_weight(ev.models[name]), fig.add_subplot(gs[0, 1]), title=f'{name}: the learned output layer')
-    plot_head(head_weight(ev.models[f'{name}, neuron {k}']), fig.add_subplot(gs[1, 1]), title=f'neuron {k} copied into every row')
+    learned = plot_head(head_weight(ev.models[name]), fig.add_subplot(gs[0, 1]), title=f'{name}: the learned output layer')
+    copied = plot_head(head_weight(ev.models[f'{name}, neuron {k}']), fig.add_subplot(gs[1, 1]), title=f'neuron {k} copied into every row')
+    copied.images[0].set_clim(*learned.images[0].get_clim())  # one colour scale: row k holds the same numbers in both
     fig.tight_layout()
     return fig
 

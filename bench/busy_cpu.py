@@ -70,7 +70,7 @@ def main():
     p.add_argument('--rounds', type=int, default=2, help="rounds of every setting and workload, the settings in turn")
     p.add_argument('--busy', type=int, default=1, help="busy processes beside each measurement in the busy half")
     p.add_argument('--workloads', nargs='+', default=list(WORKLOADS), choices=WORKLOADS)
-    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where busy-cpu.csv goes (default bench/results)")
+    p.add_argument('--results-dir', type=results_folder, default=str(HERE / 'results'), help="where busy-cpu.csv goes (default bench/results)")
     p.add_argument('--one', choices=WORKLOADS, help=argparse.SUPPRESS)  # internal: measure one workload in this process
     args = p.parse_args()
     if args.one: return print(json.dumps(dict(seconds=one_workload(args.one))))

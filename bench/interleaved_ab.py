@@ -92,6 +92,7 @@ def main():
     except ValueError as e: p.error(str(e))
     if args.malloc == 'kept': keep_freed_memory()
     ours_driver = args.driver or ('compiled' if device.type == 'cpu' else 'vmap')  # what a training run tries first
+    if args.side_by_side > 1 and device.type != 'cpu': p.error("--side-by-side runs tasks on threads of their own, which helps on a CPU only: leave it out")
     if args.side_by_side > 1 and ours_driver != 'compiled':
         p.error(f"--side-by-side runs the compiled driver's tasks at once, and ours runs on {ours_driver}: give --driver compiled too")
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)

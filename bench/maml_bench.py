@@ -333,7 +333,7 @@ def main():
                    help="'kept': glibc keeps freed memory, as `hidra_nb train` sets it (keep_freed_memory); 'default': glibc's defaults")
     p.add_argument('--impls', nargs='+', metavar='NAME', help="time only these implementations, quoted where a name has spaces "
                    "(default: all that are installed; the meta-gradient check compares them with the plain loop either way)")
-    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where the CSV goes (default bench/results)")
+    p.add_argument('--results-dir', type=results_folder, default=str(HERE / 'results'), help="where the CSV goes (default bench/results)")
     p.add_argument('--one', help=argparse.SUPPRESS)
     p.add_argument('--check', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -61,7 +61,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--steps', type=whole_number(0), nargs='+', default=[1, 5, 10], help="inner steps, second order")
     p.add_argument('--drivers', nargs='+', default=['loop', 'compiled', 'recompute', 'compiled-recompute'], choices=DRIVERS[1:])
-    p.add_argument('--results-dir', type=results_folder, default=HERE / 'results', help="where tensor-peaks.csv goes (default: bench/results)")
+    p.add_argument('--results-dir', type=results_folder, default=str(HERE / 'results'), help="where tensor-peaks.csv goes (default: bench/results)")
     args = p.parse_args()
     keep_freed_memory()
     torch.manual_seed(0)

@@ -42,7 +42,7 @@ def train_with_snapshots(runs:dict, # name -> `Run`, each stepped in turn
     if len(start := {r.iteration for r in runs.values()}) > 1: raise ValueError(
         f"the runs have trained for different numbers of iterations ({', '.join(f'{k}: {r.iteration}' for k, r in runs.items())}), and "
         "their snapshots share one count: give runs that start together")
-    start = start.pop()  # 0 for new runs; a run trained before goes on, its snapshots counted on from there
+    start = start.pop() if start else 0  # 0 for new runs; a run trained before goes on, its snapshots counted on from there
     snaps = dict(iteration=[start], heads={k: [head_weight(r.model)] for k, r in runs.items()}, history={k: [] for k in runs})
     for i in range(1, iters + 1):
         for k, r in runs.items(): snaps['history'][k].append(r.step())

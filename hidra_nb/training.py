@@ -308,9 +308,10 @@ def init_distributed(device:torch.device)->tuple: # (rank, world size)
     "Join the process group `torchrun` describes in the environment, for gradients on `device`; (0, 1) without torchrun."
     if world_size() == 1: return 0, 1
     if device.type == 'cuda': torch.cuda.set_device(device)  # NCCL's communicator, and its barrier, use this process's GPU
-    # Joining waits inside torch's C++ code, where no Python signal handler runs: when the first process has failed
-    # before joining (a busy run folder, say), torchrun's SIGTERM would leave the others waiting until it kills them
-    # 30 s later. Nothing has been written yet, so a stop may end the process at once.
+    # Joining a gloo group (CPUs) waits inside torch's C++ code, where no Python signal handler runs: when the first
+    # process has failed before joining (a busy run folder, say), torchrun's SIGTERM would leave the others waiting
+    # until it kills them 30 s later. Nothing has been written yet, so a stop may end the process at once. (NCCL's
+    # join returns at once, and such a process waits in its first all-reduce instead: there torchrun kills it.)
     if not dist.is_initialized():
         with stops_at_once(): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()

@@ -33,13 +33,15 @@ def driver_peaks(model, batch, drivers, steps)->list:
             model.zero_grad(set_to_none=True)
     return rows
 
-def piece_peaks(model, task)->list:
-    "Tensor peak of each recompute piece, one inner step at second order, as it is and compiled."
+def piece_peaks(model, task, drivers)->list:
+    "Tensor peak of each recompute piece, one inner step at second order, as it is and compiled: for those of the recompute drivers in `drivers`."
     xs, ys, xq, yq = task
     start = {k: v.detach() for k, v in model.named_parameters()}
     step = inner_steps_for(model, xs, ys, inner_lr=0.4, inner_steps=1)[0]
     rows = []
-    for name, (run_step, pull_back, query_grad) in (('recompute', RECOMPUTE_PIECES), ('compiled-recompute', compiled_recompute_pieces('cpu'))):
+    pieces_of = dict(recompute=lambda: RECOMPUTE_PIECES, **{'compiled-recompute': lambda: compiled_recompute_pieces('cpu')})
+    for name in [d for d in pieces_of if d in drivers]:  # a driver not asked for is not compiled
+        run_step, pull_back, query_grad = pieces_of[name]()
         with torch.no_grad():  # as `recomputed_task_meta_grad` runs them
             adapted = run_step(step, start)
             cotangent = query_grad(adapted, model, xq, yq)[0]
@@ -66,7 +68,7 @@ def main():
     keep_freed_memory()
     torch.manual_seed(0)
     model, batch = make_model(5), make_batch(load_images()[0], 5, 1, 'cpu')
-    rows = driver_peaks(model, batch, args.drivers, args.steps) + piece_peaks(model, [t[0] for t in batch])
+    rows = driver_peaks(model, batch, args.drivers, args.steps) + piece_peaks(model, [t[0] for t in batch], args.drivers)
     rows.append(dict(what='saved by the query forward, eager', driver='loop', steps=None,
                      peak_mb=saved_for_backward_mb(model, batch[2][0], batch[3][0])))
     for r in rows: print(f"{r['what']:36s} {r['driver']:20s} {'' if r['steps'] is None else r['steps']:>3} steps  {r['peak_mb']:7.1f} MB")

@@ -35,10 +35,10 @@ from functools import partial
 import torch
 from unittest import mock
 import hidra_nb.maml
-from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, random_image_tasks, task_meta_grad
+from hidra_nb.maml import CPU_COMPILE_OPTIONS, DRIVERS, checked_side_by_side, random_image_tasks, task_meta_grad
 from hidra_nb.data import timed
 from hidra_nb.training import keep_freed_memory, pick_device, what_runs_here
-from maml_bench import (OPTIONAL, at_least_one, available, whole_number, float64_meta_gradient, impls_of, largest_difference, load_images, make_batch,
+from maml_bench import (OPTIONAL, at_least_one, available, whole_number, float64_meta_gradient, impls_of, largest_difference, load_images, make_batch, training_driver,
                         make_model, meta_iteration_gb, ours, ours_hidra)
 
 def miniimagenet_workload(method, tasks, device, ways=5, shots=5, queries=15):
@@ -91,10 +91,8 @@ def main():
     try: device = pick_device(args.device)
     except ValueError as e: p.error(str(e))
     if args.malloc == 'kept': keep_freed_memory()
-    ours_driver = args.driver or ('compiled' if device.type == 'cpu' else 'vmap')  # what a training run tries first
-    if args.side_by_side > 1 and device.type != 'cpu': p.error("--side-by-side runs tasks on threads of their own, which helps on a CPU only: leave it out")
-    if args.side_by_side > 1 and ours_driver != 'compiled':
-        p.error(f"--side-by-side runs the compiled driver's tasks at once, and ours runs on {ours_driver}: give --driver compiled too")
+    try: checked_side_by_side(args.side_by_side, args.driver or training_driver(device), device)  # the library's check, before the data
+    except ValueError as e: p.error(str(e))
     mine = partial(ours if args.method == 'maml' else ours_hidra, driver=args.driver, side_by_side=args.side_by_side)
     if args.against in BASELINES:
         baseline = BASELINES[args.against]

@@ -65,16 +65,16 @@ def with_learn2learn(model, batch, inner_lr, steps, first_order):
         for _ in range(steps): learner.adapt(F.cross_entropy(learner(xs), ys))
         (F.cross_entropy(learner(xq), yq) / n_tasks).backward()
 
-def training_driver(batch)->str:
-    "The driver `hidra_nb train` tries first on this device for a full-length run: compiled on a CPU, vmap on a GPU (it keeps it where it is the faster)."
+def training_driver(device:torch.device)->str:
+    "The driver `hidra_nb train` tries first on `device` for a full-length run: compiled on a CPU, vmap on a GPU (it keeps it where it is the faster)."
     from hidra_nb.training import make_config, driver_candidates
-    return driver_candidates(make_config(), batch[0].device)[0]
+    return driver_candidates(make_config(), device)[0]
 
 def ours(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=1):
     "hidra_nb's `maml_backward`, the body of `maml_step`, on `driver` (None: the driver a training run uses, `training_driver`)."
     from hidra_nb.maml import maml_backward
     maml_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order,
-                  driver=driver or training_driver(batch), side_by_side=side_by_side)
+                  driver=driver or training_driver(batch[0].device), side_by_side=side_by_side)
 
 def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
     "The plain loop with batch norm written in plain tensor ops, as hidra_nb ran it before it switched to the fused kernel."
@@ -84,7 +84,7 @@ def plain_loop_plain_bn(model, batch, inner_lr, steps, first_order):
 def ours_hidra(model, batch, inner_lr, steps, first_order, driver=None, side_by_side=1):
     "hidra_nb's `hidra_backward`, the body of `hidra_step`: the closed-form first inner step, then generic steps; the rest as in `ours`."
     from hidra_nb.core import hidra_backward
-    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver or training_driver(batch),
+    hidra_backward(model, batch, inner_lr=inner_lr, inner_steps=steps, first_order=first_order, driver=driver or training_driver(batch[0].device),
                    side_by_side=side_by_side)
 
 def as_hidra(maml_impl):

@@ -257,13 +257,13 @@ def _driver(name:str): return globals()[name.replace('-', '_') + '_meta_backward
 def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
     "`side_by_side`, where it makes sense: a whole number >= 1, above 1 only for the compiled driver on a CPU."
     check_whole_number('side_by_side', side_by_side, 1)
+    if side_by_side > 1 and device.type != 'cpu':  # first: on a GPU, no driver would do, the compiled one named below neither
+        _fail(f"side_by_side={side_by_side} runs tasks on threads of their own, which helps on a CPU only, and this batch is on "
+              f"{device}: use side_by_side=1")
     if side_by_side > 1 and driver != 'compiled':  # the other drivers' Python holds the GIL: their tasks could not run at once
         shown = "'auto' (the loop on a CPU, vmap on a GPU)" if driver == 'auto' else repr(driver)
         _fail(f"side_by_side={side_by_side} runs the compiled driver's tasks at once, but the driver is {shown}: "
               "use driver='compiled' (--driver compiled), or side_by_side=1")
-    if side_by_side > 1 and device.type != 'cpu':
-        _fail(f"side_by_side={side_by_side} runs tasks on threads of their own, which helps on a CPU only, and this batch is on "
-              f"{device}: use side_by_side=1")
     return side_by_side
 
 # %% ../nbs/01_maml.ipynb #68df505d

@@ -8,7 +8,7 @@ __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'ev
            'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
-import argparse, os, re, signal, sys, threading, time, warnings
+import argparse, os, re, signal, sys, time, warnings
 from contextlib import contextmanager
 from dataclasses import fields
 from fastcore.docments import docments
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, config_for, data_changes, end_distributed, first_process,
                                keep_freed_memory, load_split, make_config, make_model, open_run, pick_device, world_size,
-                               check_writable_run_folder, training_lock)
+                               check_writable_run_folder, signals_to, training_lock)
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss, check_rate, first_line
 from .backbone import check_whole_number
@@ -317,11 +317,8 @@ def demo(args):
 @contextmanager
 def sigterm_as_interrupt():
     "Within: SIGTERM (a scheduler's stop, `kill`) stops the work as Ctrl-C does, so that it says where it stopped and how to go on (training has its own way, which saves first)."
-    if threading.current_thread() is not threading.main_thread(): yield; return  # only the main thread may set signal handlers
     def stop(signum, frame): raise KeyboardInterrupt  # as Ctrl-C raises it
-    previous = signal.signal(signal.SIGTERM, stop)
-    try: yield
-    finally: signal.signal(signal.SIGTERM, previous)
+    with signals_to(stop, (signal.SIGTERM,)): yield
 
 def _say_error(command:str, e:Exception):
     "The error on one line, written whole in one go: under torchrun every process says its own, the others naming themselves."

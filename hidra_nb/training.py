@@ -8,7 +8,7 @@ __all__ = ['SETTINGS', 'PRESETS', 'FOLDER_SETTINGS', 'FOLDER_IMAGES', 'SMALLEST'
            'check_out_beside_data', 'check_each_setting', 'check_image_settings', 'make_config', 'make_model',
            'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory',
            'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
-           'process_group_backend', 'stops_at_once', 'init_distributed', 'all_reduce_kept', 'end_distributed',
+           'process_group_backend', 'signals_to', 'init_distributed', 'all_reduce_kept', 'end_distributed',
            'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run',
            'differing_settings', 'data_changes', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
            'check_new_run_folder', 'check_no_lost_checkpoint', 'open_run', 'check_writable_run_folder', 'config_for',
@@ -296,13 +296,15 @@ def process_group_backend(device:torch.device)->str:
 
 # %% ../nbs/04_training.ipynb #ac4bda1c
 @contextmanager
-def stops_at_once():
-    "Within: SIGTERM and Ctrl-C end the process at once, as in a program without handlers (set on the main thread only)."
-    if threading.current_thread() is not threading.main_thread(): yield; return
-    previous = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)}
-    try: yield
+def signals_to(handler, # called with (signum, frame); `signal.SIG_DFL`: the signal ends the process at once
+               signals:tuple=(signal.SIGINT, signal.SIGTERM),
+              )->bool: # yields whether they were set: only the main thread may set signal handlers, elsewhere nothing changes
+    "Within: `signals` go to `handler`; after, to the handlers of before."
+    if threading.current_thread() is not threading.main_thread(): yield False; return
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try: yield True
     finally:
-        for s, handler in previous.items(): signal.signal(s, handler)
+        for s, before in previous.items(): signal.signal(s, before)
 
 def init_distributed(device:torch.device)->tuple: # (rank, world size)
     "Join the process group `torchrun` describes in the environment, for gradients on `device`; (0, 1) without torchrun."
@@ -313,7 +315,7 @@ def init_distributed(device:torch.device)->tuple: # (rank, world size)
     # until it kills them 30 s later. Nothing has been written yet, so a stop may end the process at once. (NCCL's
     # join returns at once, and such a process waits in its first all-reduce instead: there torchrun kills it.)
     if not dist.is_initialized():
-        with stops_at_once(): dist.init_process_group(process_group_backend(device))
+        with signals_to(signal.SIG_DFL): dist.init_process_group(process_group_backend(device))
     return dist.get_rank(), dist.get_world_size()
 
 
@@ -801,12 +803,7 @@ def stop_requests():
             why = ('asked by SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C again to stop at once, keeping only the last checkpoint'
                    if world_size() == 1 else 'asked by Ctrl-C; torchrun passes a second one on as SIGTERM, which waits for this meta-iteration too')
             print(f"\nstopping after this meta-iteration, with a checkpoint ({why})", file=sys.stderr)
-    if threading.current_thread() is not threading.main_thread():  # only the main thread may set signal handlers
-        yield lambda: False; return
-    previous = {s: signal.signal(s, note) for s in (signal.SIGINT, signal.SIGTERM)}
-    try: yield lambda: bool(asked)
-    finally:
-        for s, handler in previous.items(): signal.signal(s, handler)
+    with signals_to(note) as set_here: yield (lambda: bool(asked)) if set_here else (lambda: False)
 
 # %% ../nbs/04_training.ipynb #5ab8b429
 @patch

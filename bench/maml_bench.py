@@ -128,6 +128,7 @@ at_least_one = whole_number(1)
 def results_folder(text:str)->Path:
     "`--results-dir`: the folder the CSV goes into, made now, so that one that cannot take it fails before the work, not after it."
     path = Path(text)
+    if path.exists() and not path.is_dir(): raise argparse.ArgumentTypeError(f"the results folder {path} is a file: give another --results-dir")
     try: path.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise argparse.ArgumentTypeError(f"cannot make the results folder {path} ({e.strerror}): give another --results-dir")
     if not os.access(path, os.W_OK): raise argparse.ArgumentTypeError(f"cannot write into the results folder {path}: give another --results-dir")

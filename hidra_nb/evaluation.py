@@ -221,7 +221,9 @@ def format_table(rows:list, column:str='acc')->str: # `column`: 'acc' for `evalu
 # %% ../nbs/05_evaluation.ipynb #427d0512
 def whole_number_ticks(axis):
     "Ticks at whole numbers only on `axis` (`ax.xaxis` or `ax.yaxis`): N, inner steps and neurons come in no halves."
-    axis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # 1: a single N (a MAML run's) still gets its tick
+    # 'auto': as many ticks as the axis has room for (ten rows in a short panel crowded with MaxNLocator's default of ten);
+    # min_n_ticks=1: a single N (a MAML run's) still gets its tick
+    axis.set_major_locator(MaxNLocator('auto', integer=True, min_n_ticks=1))
 
 # %% ../nbs/05_evaluation.ipynb #f8ca6b7e
 def plot_accuracy_vs_n(results:dict, # name -> rows

@@ -165,17 +165,18 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     if device.type == 'cpu': return device
     if not torch.cuda.is_available():
         raise ValueError(f"device {name!r}, but PyTorch sees no GPU here: use --device cpu, or 'auto' to take a GPU only where there is one")
+    n, visible = torch.cuda.device_count(), os.environ.get('CUDA_VISIBLE_DEVICES')
+    seen = f"this process sees {n} GPU(s)" + ('' if visible is None else f" (CUDA_VISIBLE_DEVICES={visible!r})")  # which can hide some of the machine's
     if world > 1:  # NCCL needs one GPU for each process
         local = int(os.environ.get('LOCAL_RANK', 0))
         if device.index not in (None, local): raise ValueError(
             f"device {name!r} under torchrun, where each process takes the GPU of its LOCAL_RANK ({local} in this one): use --device cuda or auto")
-        if local >= (n := torch.cuda.device_count()): raise ValueError(
-            f"this process takes GPU {local} (its LOCAL_RANK under torchrun), and this machine has {n} GPU(s): start at most {n} "
-            f"process(es) a machine (--nproc_per_node={n}), or train on the CPU (--device cpu)")
+        if local >= n: raise ValueError(
+            f"this process takes GPU {local} (its LOCAL_RANK under torchrun), and {seen}: start at most {n} process(es) a machine "
+            f"(--nproc_per_node={n}){'' if visible is None else ', make CUDA_VISIBLE_DEVICES name a GPU for each'}, or train on the CPU (--device cpu)")
         return torch.device('cuda', local)
     index = torch.cuda.current_device() if device.index is None else device.index  # torch.cuda.set_device and the memory counters need it
-    if index >= torch.cuda.device_count():
-        raise ValueError(f"device {name!r}, but this machine has {torch.cuda.device_count()} GPU(s): use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if index >= n: raise ValueError(f"device {name!r}, but {seen}: use cuda:0 to cuda:{n - 1}")
     return torch.device('cuda', index)
 
 # %% ../nbs/04_training.ipynb #63ff62ed

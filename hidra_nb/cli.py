@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'report', 'as_text', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo',
+           'holds_results', 'report', 'as_text', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo',
            'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
@@ -20,7 +20,7 @@ from .training import (TrainConfig, PRESETS, SettingsClash, TrainingStopped, con
 import matplotlib.pyplot as plt
 from .maml import CompilerUnavailable, NonFiniteLoss, check_rate, first_line
 from .backbone import check_whole_number
-from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, data_fingerprint, TEST_DATA_KEYS, eval_settings, evaluate, evaluate_into, format_table,
+from .evaluation import (MadeOtherwise, check_drawable, check_eval_settings, check_made, checkpoint_of, check_ways_for, check_classify_steps, classify, compare, drawn_by_hidra_nb, data_fingerprint, TEST_DATA_KEYS, eval_settings, evaluate, evaluate_into, format_table,
                                  load_initialisation, load_model, output_layer, read_task, plot_accuracy_vs_n, read_results, save_figure, weights_fingerprint, write_results)
 from .data import full_path, image_folder_listing, parse_ways, writable, write_csv
 from . import __version__
@@ -218,10 +218,18 @@ def compare_runs(args):
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def check_report_files(path:Path): # the CSV file; the picture goes beside it, with .png
-    "Fail before any work where the results' CSV file or the picture beside it would have to replace a folder."
+    "Fail before any work where the results' CSV file or the picture beside it would have to replace a folder, or a picture of the user's."
     if Path(path).is_dir(): raise ValueError(f"{path} is a folder: report takes the CSV file to write (before 2026-12-05, the folder; add / 'eval.csv')")
     if (picture := Path(path).with_suffix('.png')).is_dir():
         raise ValueError(f"{picture} is a folder, where the picture of {Path(path).name} goes: move it away, or give the results another name")
+    # a picture beside our own results, unmarked, was drawn by hidra_nb before 2026-12-07
+    if picture.exists() and not drawn_by_hidra_nb(picture) and not holds_results(path): raise ValueError(
+        f"{picture} is not a picture hidra_nb drew, and the picture of {Path(path).name} would replace it: move it away, or give the results another name")
+
+def holds_results(path:Path)->bool:
+    "Whether the file at `path` is a results file of hidra_nb (`write_results`)."
+    try: read_results(path); return True
+    except (OSError, ValueError): return False
 
 def report(results:dict, # initialisation name -> rows
            path:Path, # the CSV file to write; the picture goes beside it, with .png

@@ -249,7 +249,12 @@ def split_of(cfg:TrainConfig, split:str, # 'train', 'val' or 'test'
     return load_split(cfg.dataset, split, root, cfg.split_seed, cfg.val_classes)
 
 # %% ../nbs/04_training.ipynb #28e131f0
-CHECKPOINT_PARTS = ('config', 'iteration', 'model', 'opt', 'sampler', 'rng', 'data')  # what `Run.state_dict` writes besides its format and its driver (optional)
+# what `Run.state_dict` writes besides its format and its driver (optional): each part, and whether a value has its form
+CHECKPOINT_PARTS = dict(config=lambda v: isinstance(v, dict), iteration=lambda v: type(v) is int and v >= 0,
+                        model=lambda v: isinstance(v, dict) and all(isinstance(t, torch.Tensor) for t in v.values()),
+                        opt=lambda v: isinstance(v, dict) and isinstance(v.get('state'), dict) and isinstance(v.get('param_groups'), list),
+                        sampler=lambda v: isinstance(v, dict), rng=lambda v: isinstance(v, dict) and isinstance(v.get('torch'), torch.Tensor),
+                        data=lambda v: isinstance(v, dict) and isinstance(v.get('train'), dict))
 
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
@@ -264,11 +269,15 @@ def load_checkpoint(path:Path)->dict:
         f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): move it away, or name another run "
         "folder")
     missing = [k for k in CHECKPOINT_PARTS if k not in ckpt]
-    unknown = sorted(set(ckpt.get('config') or {}) - SETTINGS)  # a setting missing takes its default
+    malformed = [k for k, fits in CHECKPOINT_PARTS.items() if k in ckpt and not fits(ckpt[k])]
+    unknown = sorted(set(ckpt['config']) - SETTINGS) if 'config' in ckpt and 'config' not in malformed else []  # a setting missing takes its default
     if missing or unknown: raise ValueError(
         f"{path} was written by another version of hidra_nb (" + '; '.join(
             ([f"without {', '.join(missing)}"] if missing else []) + ([f"with settings this version lacks: {', '.join(unknown)}"] if unknown else []))
         + "): read it with the version that wrote it, or train into another --out")
+    if malformed: raise ValueError(  # what reads them would fail in a traceback
+        f"{path} holds a checkpoint whose {', '.join(malformed)} {'is' if len(malformed) == 1 else 'are'} not as hidra_nb writes "
+        f"{'it' if len(malformed) == 1 else 'them'}: changed by hand or by another program; restore it from a copy, or train into another --out")
     return ckpt
 
 # %% ../nbs/04_training.ipynb #b1d0a7c2
@@ -662,8 +671,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
         try: out.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise type(e)(f"cannot make the run folder {out} ({e.strerror}): give another --out") from None
         check_writable_run_folder(out)
-        if first_process(): _metrics_upto(out / 'metrics.jsonl', 0)  # a new run's history: none yet, whatever config.json says next
-        _write_config(out, cfg)
+        run.write_settings(cfg, new=True)
         return run
     seen = file_stamp(ckpt_path)  # before reading it: a checkpoint written meanwhile is then not taken for this one
     sd = load_checkpoint(ckpt_path)
@@ -682,7 +690,7 @@ def open_run(out:Path, cfg:TrainConfig=None,
     run.load_state_dict(sd)
     run._checkpoint_seen = seen
     # this session's iters, device, ...; with nothing to train, the checkpoint's own, which the folder then holds
-    _write_config(out, stored if run.iteration < stored.iters else saved)
+    run.write_settings(stored if run.iteration < stored.iters else saved)
     return run
 
 def check_writable_run_folder(out:Path):
@@ -762,14 +770,20 @@ def _metric_row(line:str, key:str='iter'):
     except json.JSONDecodeError: return None
     return row if isinstance(row, dict) and isinstance(row.get(key), int) else None
 
+def _text_lines(path:Path)->list: # its lines that are not blank
+    "The lines of a run's own text file (metrics.jsonl, sessions.jsonl), or a clear error where it holds no text."
+    try: return [l for l in path.read_text().splitlines() if l.strip()]
+    except UnicodeDecodeError: raise ValueError(f"{path} is not text, as hidra_nb writes it: restore it from a copy, or move it away, then "
+                                                "go on (a run without its metrics.jsonl goes on all the same, and starts the file again)") from None
+
 def _jsonl_rows(path:Path, key:str)->list:
     "The rows of a run's .jsonl file that hold a whole number `key`; none where there is no file."
-    return [r for l in path.read_text().splitlines() if (r := _metric_row(l, key))] if path.exists() else []
+    return [r for l in _text_lines(path) if (r := _metric_row(l, key))] if path.exists() else []
 
 def _metrics_upto(path:Path, iteration:int):
     "Keep the metric lines of iterations up to `iteration`: later ones were not checkpointed and will be redone."
     if not path.exists(): return
-    lines = [l for l in path.read_text().splitlines() if l.strip()]
+    lines = _text_lines(path)
     rows = [_metric_row(l) for l in lines]
     # a crash while a row was being written leaves its line cut short: that iteration had no checkpoint yet, so it goes
     if rows and rows[-1] is None: lines, rows = lines[:-1], rows[:-1]
@@ -849,6 +863,7 @@ def fit(self:Run, progress:bool=True)->list: # the metric rows of this call
         cfg, rows = self.cfg, []
         metrics = self.out / 'metrics.jsonl' if self.out and self.rank == 0 else None
         if metrics: _metrics_upto(metrics, self.iteration)
+        if metrics and self.iteration < cfg.iters: _write_config(self.out, cfg)  # another's open_run may have written its own since this one's
         shown = Progress(cfg.iters, self.iteration, progress and self.rank == 0 and self.iteration < cfg.iters)
         validating = cfg.val_every and self.val_data is not None and self.rank == 0  # only the first process reports it
         saved = self.iteration if self.out and (self.out / 'checkpoint.pt').exists() else None  # what a second Ctrl-C leaves
@@ -978,7 +993,19 @@ def first_process_does(self:Run, work, # what the first process alone does: lock
 def training_alone(self:Run):
     "Within: `training_lock` on the run folder, held by the first process for all, and `check_own_checkpoint`; under torchrun every process fails where either fails."
     with ExitStack() as held:
-        def lock_and_check(): held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
+        def lock_and_check():
+            held.enter_context(training_lock(self.out)); self.check_own_checkpoint()
+            for tmp in self.out.glob('checkpoint.pt.*.tmp'): tmp.unlink(missing_ok=True)  # a save killed mid-write (`write_atomic`) left it
         if self.out: self.first_process_does(lock_and_check, elsewhere=RunFolderBusy(f"{self.out} cannot be trained now: the first process says why"))
         yield
 
+
+@patch
+def write_settings(self:Run, cfg:TrainConfig, # what config.json is to say: this session's settings, or the run's as saved
+                   new:bool=False): # a new run: its metrics.jsonl is emptied too
+    "Write the run folder's config.json under its lock, so that a trainer that took the folder since `check_no_trainer` asked refuses it."
+    def write():
+        with training_lock(self.out):
+            if new: _metrics_upto(self.out / 'metrics.jsonl', 0)  # a new run's history: none yet, whatever config.json says next
+            _write_config(self.out, cfg)
+    self.first_process_does(write, elsewhere=RunFolderBusy(f"{self.out} cannot be opened now: the first process says why"))

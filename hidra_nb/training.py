@@ -263,7 +263,7 @@ def load_checkpoint(path:Path)->dict:
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         said = first_line(e).split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
-        raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}: {said}): a copy cut short, or "
+        raise ValueError(f"{path} is not a readable hidra_nb checkpoint ({e.__class__.__name__}{': ' * bool(said)}{said}): a copy cut short, or "
                          "another file; restore it from a copy, or give another run folder") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 'hidra_nb/1': raise ValueError(
         f"{path} is not a hidra_nb checkpoint (hidra_nb train did not write it): move it away, or name another run "
@@ -712,6 +712,7 @@ def config_for(out:Path, # a run folder, new or holding a checkpoint
         stored = load_checkpoint(ckpt_path)['config']
         check_each_setting(given)  # a value no run takes is named as such, not as a clash
         check_image_settings(given.get('dataset', stored.get('dataset', 'glyphs')), given)  # and an option this data set has none of
+        check_one_run(Path(out), TrainConfig(**stored))  # a checkpoint copied in is the problem to name, not the options given
         check_same_run(out, given, TrainConfig(**stored))  # and a clash names what was given, not what follows from it
     else:  # stopped before its first checkpoint: started again, as asked then where not given now, unless on other data
         stored = folder_settings(Path(out))

@@ -245,13 +245,14 @@ PICTURE_MARK = dict(Source='hidra_nb')  # a PNG text entry: a picture `save_figu
 
 def save_figure(fig, path:Path, dpi:int=120):
     "Write `fig` to the PNG file `path` atomically (a reader, or a crash, never meets half a picture), marked as hidra_nb's."
-    write_atomic(Path(path), lambda f: fig.savefig(f, format='png', dpi=dpi, metadata=PICTURE_MARK))
+    # Agg whatever the backend: some (cairo's) take no metadata
+    write_atomic(Path(path), lambda f: fig.savefig(f, format='png', dpi=dpi, backend='agg', metadata=PICTURE_MARK))
 
 def drawn_by_hidra_nb(path:Path)->bool:
     "Whether the file at `path` is a picture `save_figure` drew: drawing it again loses nothing of the user's."
-    try:
-        with Image.open(path) as im: return im.format == 'PNG' and PICTURE_MARK.items() <= im.text.items()
-    except (OSError, ValueError): return False
+    try:  # the mark comes before the pixels, which are not decoded
+        with Image.open(path) as im: return im.format == 'PNG' and PICTURE_MARK.items() <= im.info.items()
+    except (OSError, ValueError, Image.DecompressionBombError): return False
 
 # %% ../nbs/05_evaluation.ipynb #8a1013f8
 def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it

@@ -163,9 +163,11 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     except RuntimeError: raise ValueError(f"unknown device {name!r}: use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     if device.type not in ('cpu', 'cuda'): raise ValueError(f"device {name!r}: hidra_nb runs on a CPU or an NVIDIA GPU: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if device.type == 'cpu': return device
-    if not torch.cuda.is_available():
-        raise ValueError(f"device {name!r}, but PyTorch sees no GPU here: use --device cpu, or 'auto' to take a GPU only where there is one")
-    n, visible = torch.cuda.device_count(), os.environ.get('CUDA_VISIBLE_DEVICES')
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    if not torch.cuda.is_available(): raise ValueError(
+        f"device {name!r}, but PyTorch sees no GPU here{'' if visible is None else f' (CUDA_VISIBLE_DEVICES={visible!r})'}: use --device cpu, "
+        "or 'auto' to take a GPU only where there is one")
+    n = torch.cuda.device_count()
     seen = f"this process sees {n} GPU(s)" + ('' if visible is None else f" (CUDA_VISIBLE_DEVICES={visible!r})")  # which can hide some of the machine's
     if world > 1:  # NCCL needs one GPU for each process
         local = int(os.environ.get('LOCAL_RANK', 0))
@@ -775,7 +777,7 @@ def _text_lines(path:Path)->list: # its lines that are not blank
     "The lines of a run's own text file (metrics.jsonl, sessions.jsonl), or a clear error where it holds no text."
     try: return [l for l in path.read_text().splitlines() if l.strip()]
     except UnicodeDecodeError: raise ValueError(f"{path} is not text, as hidra_nb writes it: restore it from a copy, or move it away, then "
-                                                "go on (a run without its metrics.jsonl goes on all the same, and starts the file again)") from None
+                                                "go on (a run goes on without it, and starts the file again)") from None
 
 def _jsonl_rows(path:Path, key:str)->list:
     "The rows of a run's .jsonl file that hold a whole number `key`; none where there is no file."
@@ -919,6 +921,8 @@ def _try_flock(f, how:int)->bool: # False where another process holds it
         except BlockingIOError: pass
     return False
 
+_said_unlockable = set()  # folders said to be on a file system that cannot lock: said once a process
+
 @contextmanager
 def training_lock(out:Path): # a run folder
     "Within: this process alone trains (or evaluates) in `out`, or `RunFolderBusy` names the process that does. Taken again inside, it is already held."
@@ -927,7 +931,8 @@ def training_lock(out:Path): # a run folder
     with open(Path(out) / LOCK_FILE, 'a+') as f:
         try: locked = _try_flock(f, fcntl.LOCK_EX)
         except OSError as e:  # a file system that cannot lock (some network ones)
-            print(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there", file=sys.stderr)
+            if key not in _said_unlockable: print(f"cannot lock the run folder {out} ({e.strerror}): make sure that no other process trains there", file=sys.stderr)
+            _said_unlockable.add(key)
             locked = None
         if locked is False: raise _busy(out, _holder(f))
         if locked:

@@ -201,6 +201,8 @@ def read_results(path:Path)->dict: # initialisation name -> rows
                 results.setdefault(r['init'], []).append(row)
         except UnicodeDecodeError: raise ValueError(
             f"{path} is not a results file of hidra_nb (it is not text): write into another file, or move it away") from None
+        except csv.Error as e: raise ValueError(  # e.g. a field longer than the csv module reads
+            f"{path} is not a results file of hidra_nb ({e}): write into another file, or move it away") from None
     for rows in results.values():
         for k in [k for k in rows[0] if all(r[k] == '' for r in rows)]:
             for r in rows: del r[k]

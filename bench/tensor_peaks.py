@@ -39,7 +39,7 @@ def piece_peaks(model, task, drivers)->list:
     start = {k: v.detach() for k, v in model.named_parameters()}
     step = inner_steps_for(model, xs, ys, inner_lr=0.4, inner_steps=1)[0]
     rows = []
-    pieces_of = dict(recompute=lambda: RECOMPUTE_PIECES, **{'compiled-recompute': lambda: compiled_recompute_pieces('cpu')})
+    pieces_of = {'recompute': lambda: RECOMPUTE_PIECES, 'compiled-recompute': lambda: compiled_recompute_pieces('cpu')}
     for name in [d for d in pieces_of if d in drivers]:  # a driver not asked for is not compiled
         run_step, pull_back, query_grad = pieces_of[name]()
         with torch.no_grad():  # as `recomputed_task_meta_grad` runs them

@@ -164,11 +164,11 @@ def pick_device(name:str='auto', world:int=1)->torch.device:
     if device.type not in ('cpu', 'cuda'): raise ValueError(f"device {name!r}: hidra_nb runs on a CPU or an NVIDIA GPU: use 'auto', 'cpu', 'cuda' or 'cuda:N'")
     if device.type == 'cpu': return device
     visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    hidden_by = '' if visible is None else f" (CUDA_VISIBLE_DEVICES={visible!r})"  # which can hide some of the machine's GPUs, or all
     if not torch.cuda.is_available(): raise ValueError(
-        f"device {name!r}, but PyTorch sees no GPU here{'' if visible is None else f' (CUDA_VISIBLE_DEVICES={visible!r})'}: use --device cpu, "
-        "or 'auto' to take a GPU only where there is one")
+        f"device {name!r}, but PyTorch sees no GPU here{hidden_by}: use --device cpu, or 'auto' to take a GPU only where there is one")
     n = torch.cuda.device_count()
-    seen = f"this process sees {n} GPU(s)" + ('' if visible is None else f" (CUDA_VISIBLE_DEVICES={visible!r})")  # which can hide some of the machine's
+    seen = f"this process sees {n} GPU(s){hidden_by}"
     if world > 1:  # NCCL needs one GPU for each process
         local = int(os.environ.get('LOCAL_RANK', 0))
         if device.index not in (None, local): raise ValueError(

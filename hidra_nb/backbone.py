@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['task_batch_norm', 'TaskBatchNorm', 'switched', 'plain_batch_norm', 'conv_as_product', 'ProductConv2d',
-           'thin_convolutions_as_products', 'ConvBlock', 'window_major', 'first_largest', 'check_whole_number',
-           'check_seed', 'Conv4']
+           'thin_convolutions_as_products', 'ConvBlock', 'check_whole_number', 'check_seed', 'Conv4', 'window_major',
+           'first_largest']
 
 # %% ../nbs/00_backbone.ipynb #ffbee8e7
 import numbers
@@ -88,6 +88,53 @@ class ConvBlock(nn.Sequential):
         super().__init__(ProductConv2d(in_channels, out_channels), TaskBatchNorm(out_channels), nn.MaxPool2d(2), nn.ReLU())
 
 
+# %% ../nbs/00_backbone.ipynb #5db380fc
+def check_whole_number(name:str, v, low:int=1):
+    "Fail clearly unless `v` is a whole number of at least `low`: a size or a count (every chapter's settings use it)."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
+
+def check_seed(name:str, v):
+    "Fail clearly unless `v` is a whole number that torch takes as a seed, of either sign: read from text, '3' would seed another stream than 3."
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64:
+        raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
+
+# %% ../nbs/00_backbone.ipynb #69d6106c
+class Conv4(nn.Sequential):
+    "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
+    def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet
+                 hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
+                 n_blocks:int=4): # convolutional blocks, each halving H and W
+        for name, v in (('in_channels', in_channels), ('hidden', hidden), ('n_blocks', n_blocks)): check_whole_number(f"Conv4's {name}", v)
+        channels = [in_channels] + [hidden] * n_blocks
+        super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
+
+    def forward(self, x:torch.Tensor)->torch.Tensor:
+        n_blocks = len(self) - 1
+        if x.dim() != 4:
+            c = self[0][0].in_channels
+            fix = ("give a single image a batch dimension, x[None]" if x.dim() == 3 and x.shape[0] == c else
+                   # x.unsqueeze(-3) mends a batch (B, H, W) and a meta-batch's (T, n, H, W) alike
+                   "give one-channel images their channel dimension, x.unsqueeze(-3)" if x.dim() == 3 and c == 1 else f"give them as (B, {c}, H, W)")
+            raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: {fix}")
+        if x.shape[1] != (c := self[0][0].in_channels):
+            if x.shape[-1] == c: raise ValueError(  # as PIL and NumPy give images
+                f"this Conv4 takes images as (B, {c}, H, W), and these of shape {tuple(x.shape)} have their {c} channel(s) last: "
+                "move them before H and W, x.movedim(-1, -3) (a batch and a meta-batch alike)")
+            raise ValueError(f"this Conv4 takes {c}-channel images (in_channels={c}), got {x.shape[1]} channels, shape {tuple(x.shape)}: "
+                             f"give it {c}-channel images, or build Conv4({x.shape[1]}, ...) for these")
+        if min(x.shape[-2:]) < 2 ** n_blocks: raise ValueError(
+            f"images of {tuple(x.shape[-2:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
+            f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")
+        return super().forward(x)
+
+    def n_features(self, image_size:tuple, # (channels, H, W) of one image
+                  )->int: # F, the length of the feature vector
+        "Length of the feature vector for images of `image_size`, found by running one blank image through."
+        if len(image_size) != 3: raise ValueError(f"n_features takes one image's (channels, H, W), got {tuple(image_size)}: "
+                                                  f"e.g. ({self[0][0].in_channels}, 28, 28)")
+        p = next(self.parameters())
+        with torch.no_grad(): return self(torch.zeros(1, *image_size, dtype=p.dtype, device=p.device)).shape[1]
+
 # %% ../nbs/00_backbone.ipynb #d4a7c1e1
 def window_major(t:torch.Tensor, # values over an H x W grid in row order, (..., H * W)
                  h:int, w:int, # H and W, both even
@@ -116,46 +163,3 @@ def forward(self:ConvBlock, x:torch.Tensor)->torch.Tensor:
     y = conv_as_product(x, conv.weight, conv.bias, window_order=True)  # (B, C, 4, H/2 * W/2): the windows' four corners
     return relu(first_largest(bn(y), dim=2)).view(n, -1, h // 2, w // 2)
 
-
-# %% ../nbs/00_backbone.ipynb #5db380fc
-def check_whole_number(name:str, v, low:int=1):
-    "Fail clearly unless `v` is a whole number of at least `low`: a size or a count (every chapter's settings use it)."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low: raise ValueError(f"{name} must be a whole number >= {low}, got {v!r}")
-
-def check_seed(name:str, v):
-    "Fail clearly unless `v` is a whole number that torch takes as a seed, of either sign: read from text, '3' would seed another stream than 3."
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not -2**63 <= v < 2**64:
-        raise ValueError(f"{name} must be a whole number from -2**63 to 2**64 - 1, got {v!r}")
-
-# %% ../nbs/00_backbone.ipynb #69d6106c
-class Conv4(nn.Sequential):
-    "The four-block backbone of MAML and HIDRA: images (B, in_channels, H, W) to flat features (B, n_features)."
-    def __init__(self, in_channels:int=1, # 1 for Omniglot, 3 for MiniImageNet
-                 hidden:int=64, # filters in every block: 64 for Omniglot, 32 for MiniImageNet
-                 n_blocks:int=4): # convolutional blocks, each halving H and W
-        for name, v in (('in_channels', in_channels), ('hidden', hidden), ('n_blocks', n_blocks)): check_whole_number(f"Conv4's {name}", v)
-        channels = [in_channels] + [hidden] * n_blocks
-        super().__init__(*[ConvBlock(i, o) for i, o in zip(channels[:-1], channels[1:])], nn.Flatten())
-
-    def forward(self, x:torch.Tensor)->torch.Tensor:
-        n_blocks = len(self) - 1
-        if x.dim() != 4:
-            c = self[0][0].in_channels
-            fix = ("give a single image a batch dimension, x[None]" if x.dim() == 3 and x.shape[0] == c else
-                   "give one-channel images their channel dimension, x[:, None]" if x.dim() == 3 and c == 1 else f"give them as (B, {c}, H, W)")
-            raise ValueError(f"Conv4 takes a batch of images (B, channels, H, W), got shape {tuple(x.shape)}: {fix}")
-        if x.shape[1] != (c := self[0][0].in_channels): raise ValueError(
-            f"this Conv4 takes {c}-channel images (in_channels={c}), got {x.shape[1]} channels, shape {tuple(x.shape)}: "
-            f"give it {c}-channel images, or build Conv4({x.shape[1]}, ...) for these")
-        if min(x.shape[-2:]) < 2 ** n_blocks: raise ValueError(
-            f"images of {tuple(x.shape[-2:])} pixels are too small for {n_blocks} blocks, each of which halves H and W: "
-            f"they need at least {2 ** n_blocks} pixels a side (resize them, or use fewer blocks)")
-        return super().forward(x)
-
-    def n_features(self, image_size:tuple, # (channels, H, W) of one image
-                  )->int: # F, the length of the feature vector
-        "Length of the feature vector for images of `image_size`, found by running one blank image through."
-        if len(image_size) != 3: raise ValueError(f"n_features takes one image's (channels, H, W), got {tuple(image_size)}: "
-                                                  f"e.g. ({self[0][0].in_channels}, 28, 28)")
-        p = next(self.parameters())
-        with torch.no_grad(): return self(torch.zeros(1, *image_size, dtype=p.dtype, device=p.device)).shape[1]

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['EVAL_WAYS', 'PEER_LOST', 'make_parser', 'train', 'eval_ways_of', 'eval_run', 'compare_runs', 'check_report_files',
-           'holds_results', 'report', 'as_text', 'shown_path', 'new_csv', 'classify_images', 'demo_config', 'demo',
-           'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
+           'holds_results', 'print_tables', 'report', 'as_text', 'shown_path', 'new_csv', 'classify_images',
+           'demo_config', 'demo', 'sigterm_as_interrupt', 'lost_a_process', 'one_line_warnings', 'main']
 
 # %% ../nbs/06_cli.ipynb #782e5da9
 import argparse, os, re, signal, sys, time, warnings
@@ -167,6 +167,14 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
         raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
                                 if saved else "stopped before the first N was done: nothing saved") from None
 
+def _measure_here(path:Path, name:str, made:dict, model, test_data, ways:list, quiet:bool, other=None, **kw)->tuple: # (rows, whether saved)
+    "`_measure_into` where the run folder can be written; where it cannot (a run shared read-only), the same measurement, shown only."
+    if writable(path.parent): return _measure_into(path, name, made, model, test_data, ways, quiet, other=other, **kw), True
+    models = (model,) if other is None else (model, other)
+    return (evaluate if other is None else compare)(*models, test_data, ways, **kw, progress=not quiet), False
+
+def _not_saved(path:Path)->str: return f"{path.parent} cannot be written: not saved"
+
 def eval_run(args):
     "`hidra_nb eval`: evaluate a run folder's initialisation into NAME.csv, N by N, going on where it stopped; print the table, draw NAME.png."
     _check_results_name(args.name)
@@ -179,9 +187,10 @@ def eval_run(args):
     made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model), data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
     check_report_files(path)  # before the evaluation, not after it
-    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, n_tasks=args.tasks, **given, seed=args.seed)
+    rows, saved = _measure_here(path, name, made, model, test_data, ways, args.quiet, n_tasks=args.tasks, **given, seed=args.seed)
     # the table and the picture show every N the file holds, which may be more than this call asked for
-    report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
+    if saved: report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
+    else: print_tables({name: rows}); print(f"\n{_not_saved(path)}")
 
 # %% ../nbs/06_cli.ipynb #4086c5a1
 def compare_runs(args):
@@ -211,10 +220,9 @@ def compare_runs(args):
                 data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways} minus {other_cfg.method} {other_cfg.ways}", ckpt.parent / f"{file_name}.csv"
     kw = dict(n_tasks=args.tasks, **settings[0], seed=args.seed)
-    if writable(path.parent): rows, saved = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, **kw), f"wrote {path}"
-    else: rows, saved = compare(model, other, test_data, ways, **kw, progress=not args.quiet), f"{path.parent} cannot be written: not saved"
+    rows, saved = _measure_here(path, name, made, model, test_data, ways, args.quiet, other=other, **kw)
     print(f"\n{cfg.method} {cfg.ways} ({args.run}) minus {other_cfg.method} {other_cfg.ways} ({args.other}): query accuracy, "
-          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\n{saved}")
+          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\n{f'wrote {path}' if saved else _not_saved(path)}")
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def check_report_files(path:Path): # the CSV file; the picture goes beside it, with .png
@@ -231,6 +239,9 @@ def holds_results(path:Path)->bool:
     try: read_results(path); return True
     except (OSError, ValueError): return False
 
+def print_tables(results:dict): # initialisation name -> rows
+    for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
+
 def report(results:dict, # initialisation name -> rows
            path:Path, # the CSV file to write; the picture goes beside it, with .png
            plot_steps:list):
@@ -240,7 +251,7 @@ def report(results:dict, # initialisation name -> rows
     fig, axs = plt.subplots(1, len(plot_steps), figsize=(5 * len(plot_steps), 3.2), squeeze=False)
     for ax, s in zip(axs[0], plot_steps): plot_accuracy_vs_n(results, s, ax=ax)
     plt.tight_layout(); save_figure(fig, path.with_suffix('.png')); plt.close(fig)
-    for name, rows in results.items(): print(f"\n{name}: query accuracy (%) after 0..S inner steps\n{format_table(rows)}")
+    print_tables(results)
     print(f"\nwrote {path} and {path.with_suffix('.png')}")
 
 # %% ../nbs/06_cli.ipynb #c1a55d02

@@ -33,6 +33,7 @@ class Hidra(nn.Module):
     def __init__(self, backbone:nn.Module, # images (B, ...) to features (B, n_features), e.g. `Conv4`
                  n_features:int): # F, length of the backbone's feature vector
         super().__init__()
+        check_whole_number('n_features', n_features)  # e.g. Conv4(1, 64).n_features((1, 28, 28)), the method's result
         self.backbone, self.master = backbone, nn.Linear(n_features, 1)
 
     def forward(self, x, # images (B, ...)

@@ -8,13 +8,14 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'checked_normalisation', 'FewShotDataset', 'derive_seed', 'bezier', 'fit_box', 'glyph_strokes',
            'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid',
            'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places', 'full_path',
-           'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'cached',
-           'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing', 'check_omniglot_listing',
-           'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images', 'check_split', 'paper_split',
-           'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders', 'miniimagenet_listing', 'level_ground',
-           'read_images', 'read_class_images', 'read_miniimagenet', 'load_miniimagenet', 'UnequalClasses',
-           'image_folder_listing', 'warn_flat', 'load_image_folder', 'folder_split_classes', 'folder_stamp',
-           'load_folder_split', 'save_image_folder', 'image_files', 'load_dataset']
+           'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'contents_sha1',
+           'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
+           'check_omniglot_listing', 'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images',
+           'check_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders',
+           'miniimagenet_listing', 'level_ground', 'read_images', 'read_class_images', 'read_miniimagenet',
+           'load_miniimagenet', 'UnequalClasses', 'image_folder_listing', 'warn_flat', 'load_image_folder',
+           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'image_files',
+           'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -478,6 +479,17 @@ def write_csv(path:Path, rows:list): # dicts: the columns are their keys, in the
     write_atomic(path, write, 'w')
 
 # %% ../nbs/03_data.ipynb #c0136bf6
+def contents_sha1(d:dict)->str:
+    "SHA-1 of a cache's contents, key by key: each tensor's dtype, shape and bytes, every other value as JSON."
+    h = hashlib.sha1()
+    for k in sorted(d):
+        v = d[k]; h.update(k.encode())
+        if isinstance(v, torch.Tensor):
+            v = v.detach().cpu().contiguous()
+            h.update(f"{v.dtype}{tuple(v.shape)}".encode()); h.update(v.view(torch.uint8).numpy() if v.numel() else b'')
+        else: h.update(json.dumps(v, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
 def cached(build, # () -> dict of tensors, strings, numbers: what to cache
            fingerprint:str, # identifies the data `build` reads; a cache with another one is stale
            places:list, # candidate files, in order of preference
@@ -489,13 +501,15 @@ def cached(build, # () -> dict of tensors, strings, numbers: what to cache
         except Exception as e:
             said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line: the rest advises on loading code, which a cache never holds
             warnings.warn(f"ignoring unreadable cache {p} ({type(e).__name__}: {said}): decoding again"); continue
-        if isinstance(d, dict) and d.get('fingerprint') == fingerprint: return d, p, True  # anything else is stale
+        if not isinstance(d, dict) or d.get('fingerprint') != fingerprint: continue  # stale
+        if d.pop('contents_sha1', None) == contents_sha1(d): return d, p, True
+        warnings.warn(f"ignoring cache {p}: it does not hold what was written into it (damaged on disk): decoding again")
     d = dict(build(), fingerprint=fingerprint)
     for p in places:
         try: p.parent.mkdir(parents=True, exist_ok=True)
         except OSError: continue
         if writable(p.parent):
-            try: save_atomic(d, p); return d, p, False
+            try: save_atomic({**d, 'contents_sha1': contents_sha1(d)}, p); return d, p, False
             except OSError: pass
     warnings.warn(f"could not write a cache in any of {[str(p.parent) for p in places]}: the next load decodes again")
     return d, None, False
@@ -551,13 +565,17 @@ def omniglot_listing(source:Path)->dict: # 'Alphabet/characterNN' -> sorted path
     else:  # folders end in '/', as in a zip; links are followed: an alphabet may be linked in from elsewhere
         names = [os.path.relpath(os.path.join(d, f), source).replace(os.sep, '/') + end
                  for d, folders, files in os.walk(source, followlinks=True) for fs, end in ((folders, '/'), (files, '')) for f in fs]
-    chars = {}
+    chars, levels = {}, set()  # levels: whether a character was found under a folder named as the set, or not
     for name in names:
         parts = name.rstrip('/').split('/')
-        if parts[0] == source.stem: parts = parts[1:]  # a zip holds images_background/<Alphabet>/...
+        if inside := parts[0] == source.stem: parts = parts[1:]  # a zip holds images_background/<Alphabet>/...
         if any(p.startswith(('.', '__', '@')) for p in parts): continue  # .DS_Store, __MACOSX, __pycache__, a NAS's @eaDir
         if name.endswith('/') and len(parts) == 2: chars.setdefault('/'.join(parts), [])  # an empty one is named, not dropped
         elif len(parts) == 3 and parts[2].lower().endswith('.png'): chars.setdefault('/'.join(parts[:2]), []).append(name)
+        else: continue
+        levels.add(inside)
+    if len(levels) > 1: raise ValueError(  # each character's drawings would count twice, and a query could be its own support
+        f"{source} holds the set twice, directly and again in {source / source.stem} (extracted twice?): delete one of the two")
     return {c: sorted(chars[c]) for c in sorted(chars)}
 
 # %% ../nbs/03_data.ipynb #3abd6abe

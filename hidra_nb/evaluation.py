@@ -56,9 +56,11 @@ def t_factor(df:int, level:float=0.95)->float:
         lo, hi = (mid, hi) if t_within(mid, df) < level else (lo, mid)
     return hi
 
-def mean_ci95(x:torch.Tensor)->tuple: # (mean, half-width of the 95% interval)
+def mean_ci95(x:torch.Tensor)->tuple: # (mean, half-width of the 95% interval); `x`: one value per task, a list will do
     "Mean of `x` and the half-width of its 95% confidence interval, Student's t with `len(x) - 1` degrees of freedom."
-    x = x.double()
+    x = torch.as_tensor(x, dtype=torch.float64)
+    if x.dim() != 1: raise ValueError(f"mean_ci95 takes one value per task, a 1-D tensor, got shape {tuple(x.shape)}: "
+                                      "give one column of it, or x.flatten() where every value is a task's")
     if len(x) < 2: return x.mean().item(), float('nan')
     return x.mean().item(), (t_factor(len(x) - 1) * x.std() / math.sqrt(len(x))).item()
 
@@ -260,7 +262,8 @@ def drawn_by_hidra_nb(path:Path)->bool:
 def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
     "The checkpoint file a user means by `run`: the file named (a .pt that is not there yet too), or the run folder's checkpoint.pt."
     run = Path(run).expanduser()
-    return run if run.is_file() or (run.suffix == '.pt' and not run.is_dir()) else run / 'checkpoint.pt'
+    names_file = run.is_file() or run.name == 'checkpoint.pt' or (run.suffix == '.pt' and not run.is_dir())
+    return run if names_file else run / 'checkpoint.pt'  # a checkpoint.pt made into a folder by mistake is named as it is
 
 # %% ../nbs/05_evaluation.ipynb #1b8f8a3a
 def load_model(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it

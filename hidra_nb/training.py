@@ -4,16 +4,17 @@
 
 # %% auto #0
 __all__ = ['SETTINGS', 'PRESETS', 'FOLDER_SETTINGS', 'FOLDER_IMAGES', 'SMALLEST', 'SEEDS', 'SWITCHES', 'COMPILE_PAYS_OFF',
-           'CHECKPOINT_PARTS', 'PER_SESSION', 'RUN_FILES', 'LOCK_FILE', 'TrainConfig', 'holds_out_val', 'has_val_split',
-           'check_out_beside_data', 'check_each_setting', 'check_image_settings', 'make_config', 'make_model',
-           'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc', 'keep_freed_memory',
-           'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size', 'first_process',
-           'process_group_backend', 'signals_to', 'init_distributed', 'all_reduce_kept', 'end_distributed',
-           'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes', 'Run',
-           'differing_settings', 'data_changes', 'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run',
-           'check_new_run_folder', 'check_no_lost_checkpoint', 'open_run', 'check_writable_run_folder', 'config_for',
-           'plot_metrics', 'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock',
-           'trainer_in', 'check_no_trainer', 'file_stamp']
+           'CHECKPOINT_PARTS', 'CHANGED_BY_HAND', 'PER_SESSION', 'RUN_FILES', 'LOCK_FILE', 'TrainConfig',
+           'holds_out_val', 'has_val_split', 'check_out_beside_data', 'check_each_setting', 'check_image_settings',
+           'make_config', 'make_model', 'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc',
+           'keep_freed_memory', 'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size',
+           'first_process', 'process_group_backend', 'signals_to', 'init_distributed', 'all_reduce_kept',
+           'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes',
+           'Run', 'differing_settings', 'data_changes', 'restore_part', 'restore_rng', 'SettingsClash',
+           'check_same_run', 'folder_settings', 'check_one_run', 'check_new_run_folder', 'check_no_lost_checkpoint',
+           'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped',
+           'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock', 'trainer_in', 'check_no_trainer',
+           'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
@@ -257,11 +258,13 @@ CHECKPOINT_PARTS = dict(config=lambda v: isinstance(v, dict), iteration=lambda v
                         opt=lambda v: isinstance(v, dict) and isinstance(v.get('state'), dict) and isinstance(v.get('param_groups'), list),
                         sampler=lambda v: isinstance(v, dict), rng=lambda v: isinstance(v, dict) and isinstance(v.get('torch'), torch.Tensor),
                         data=lambda v: isinstance(v, dict) and isinstance(v.get('train'), dict))
+CHANGED_BY_HAND = "changed by hand or by another program; restore it from a copy, or train into another --out"
 
 def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: give a run folder that `hidra_nb train --out` wrote, or its checkpoint.pt")
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder, not a checkpoint file: move it away and restore the run's checkpoint.pt from a copy, or give another run folder")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         said = first_line(e).split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run
@@ -279,7 +282,7 @@ def load_checkpoint(path:Path)->dict:
         + "): read it with the version that wrote it, or train into another --out")
     if malformed: raise ValueError(  # what reads them would fail in a traceback
         f"{path} holds a checkpoint whose {', '.join(malformed)} {'is' if len(malformed) == 1 else 'are'} not as hidra_nb writes "
-        f"{'it' if len(malformed) == 1 else 'them'}: changed by hand or by another program; restore it from a copy, or train into another --out")
+        f"{'it' if len(malformed) == 1 else 'them'}: {CHANGED_BY_HAND}")
     return ckpt
 
 # %% ../nbs/04_training.ipynb #b1d0a7c2
@@ -585,6 +588,19 @@ def data_changes(then:dict, now:dict, # the `info` of a split as a run trained o
     if not said and then.get('images_sha1') != now.get('images_sha1'): said.append("other images under the same names")
     return '; '.join(said) or 'the same classes in another order'
 
+def restore_part(part:str, restore, value): # `restore`: what takes the part, e.g. the optimiser's `load_state_dict`
+    "`restore(value)`, a checkpoint's `part`; where torch refuses its contents, say which part of the file is damaged."
+    try: restore(value)
+    except (ValueError, RuntimeError, TypeError, KeyError, IndexError) as e:  # its form passed `load_checkpoint`: the contents did not fit
+        raise ValueError(f"the checkpoint's {part} is not as hidra_nb writes it ({e.__class__.__name__}: {first_line(e)[:200]}): {CHANGED_BY_HAND}") from None
+
+def restore_rng(rng:dict, device:torch.device):
+    "Set the random generators' states that `Run.state_dict` saved: the CPU's, and the run's GPU's where it runs on one."
+    torch.set_rng_state(rng['torch'])
+    cuda = rng.get('cuda')
+    if isinstance(cuda, list): cuda = cuda[0] if cuda else None  # written before 2026-12-05: every GPU's, the first the run's
+    if cuda is not None and device.type == 'cuda': torch.cuda.set_rng_state(cuda, device)
+
 @patch
 def load_state_dict(self:Run, sd:dict):
     "Continue from `state_dict()`, which must be a run of this configuration (beyond `PER_SESSION`) on the same data split."
@@ -594,11 +610,9 @@ def load_state_dict(self:Run, sd:dict):
     if sd['data']['train'] != self.train_data.info: raise ValueError(
         f"the checkpoint was trained on another data split than the one loaded now ({data_changes(sd['data']['train'], self.train_data.info)}): "
         "resume with the data it was trained on (--data-root) and its settings, or train into another --out")
-    load_weights(self.model, sd['model']); self.opt.load_state_dict(sd['opt']); self.sampler.load_state_dict(sd['sampler'])
-    torch.set_rng_state(sd['rng']['torch'])
-    cuda = sd['rng'].get('cuda')
-    if isinstance(cuda, list): cuda = cuda[0] if cuda else None  # written before 2026-12-05: every GPU's, the first the run's
-    if cuda is not None and self.device.type == 'cuda': torch.cuda.set_rng_state(cuda, self.device)
+    load_weights(self.model, sd['model']); self.sampler.load_state_dict(sd['sampler'])  # each says what does not fit
+    restore_part('opt', self.opt.load_state_dict, sd['opt'])
+    restore_part('rng', lambda rng: restore_rng(rng, self.device), sd['rng'])
     self.iteration, self._half_stepped = sd['iteration'], False
     saved = sd.get('driver') or {}  # the same choice among the same drivers on the same kind of machine: the very same steps
     if (saved.get('chosen') in DRIVERS and saved.get('among') == list(driver_candidates(self.cfg, self.device))

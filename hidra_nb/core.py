@@ -51,6 +51,10 @@ class Hidra(nn.Module):
 # %% ../nbs/02_core.ipynb #1648eb98
 def check_hidra(model:nn.Module):
     "Fail clearly unless `model` is a `Hidra`: HIDRA's steps need its master neuron."
+    if isinstance(inside := getattr(model, '_orig_mod', getattr(model, 'module', None)), Hidra): raise TypeError(
+        f"HIDRA's steps take the `Hidra` model itself, got it wrapped in {type(model).__name__}: give the model inside"
+        + (" (driver='compiled' compiles the meta-gradient, which is what can be compiled)" if hasattr(model, '_orig_mod') else
+           " (torchrun splits the tasks over processes: training chapter)"))
     if not isinstance(model, Hidra): raise TypeError(
         f"HIDRA's steps need a `Hidra` model (a backbone and a master neuron), got {type(model).__name__}: wrap the backbone "
         "as Hidra(backbone, n_features), or use maml_step for a model with a fixed output layer")

@@ -285,7 +285,7 @@ class TaskSampler(torch.utils.data.Dataset):
                  batches:int=sys.maxsize, # `len(sampler)`, for a DataLoader's epoch; `iter` never stops
                  dtype:torch.dtype=torch.float32): # the inputs' dtype: the model's
         if not isinstance(ds, FewShotDataset): raise TypeError(
-            f"TaskSampler draws tasks from a FewShotDataset (load_split, or FewShotDataset(images, classes)), got {type(ds).__name__}")
+            f"TaskSampler draws tasks from a FewShotDataset (load_dataset('glyphs', 'train'), say, or FewShotDataset(images, classes, info)), got {type(ds).__name__}")
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}: e.g. torch.float64 for a float64 model")
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks

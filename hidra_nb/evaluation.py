@@ -119,7 +119,7 @@ def ready_to_evaluate(models:list, dataset, ways, *, n_tasks:int, steps:int, inn
         check_adapts(m, steps)
         if isinstance(m, Hidra): check_rows_move(m, steps)
     if not isinstance(dataset, FewShotDataset): raise TypeError(
-        f"evaluation draws its tasks from a FewShotDataset (load_split('omniglot', 'test'), say), got {type(dataset).__name__}: "
+        f"evaluation draws its tasks from a FewShotDataset (load_dataset('omniglot', 'test'), say), got {type(dataset).__name__}: "
         "for a meta-batch in hand, use adapted_accuracy")
     dataset = dataset.to(device)  # once: every sampler is made on its device, and shares its images
     # a sampler checks every N it is given: an N the data cannot serve stops the evaluation before it starts, not after hours

@@ -153,7 +153,7 @@ def evaluate(model:nn.Module, dataset, # a `load_dataset` split, normally 'test'
              ways="2-15", # the N to evaluate, as `parse_ways` reads it
              *, n_tasks:int=4000, steps:int=3, inner_lr:float=0.4, shots:int=5, queries:int=15,
              seed:int=0, # the tasks at N come from seed + N: space the seeds you average over (0, 100, 200)
-             batch_tasks:int=50,
+             batch_tasks:int=50, # tasks drawn and adapted at once; with the seed and n_tasks, it fixes which tasks are drawn
              device:torch.device|str=None, # where the model is (the default); a device given must be that one
              progress:bool=False, # a progress bar over the tasks of every N
              on_n:Callable=None, # called with each N's rows as soon as they are computed (`hidra_nb eval` saves them)

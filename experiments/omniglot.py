@@ -27,7 +27,7 @@ class Scale:
     "How big every run of one scale is; `cpu` states each reduction from the paper's `full`."
     iters: int  # meta-iterations per initialisation
     tasks: int  # T, tasks per meta-batch
-    queries: int  # Q during meta-training (evaluation always uses 15, the authors' code's default; the paper gives no count)
+    queries: int  # Q during meta-training (evaluation always uses EVAL_QUERIES)
     first_order: bool
     eval_tasks: int  # test tasks for every N and setting
     hidden: int = 64
@@ -39,6 +39,7 @@ SCALES = {
     'cpu': Scale(iters=300, tasks=8, queries=5, first_order=True, eval_tasks=100),
     'smoke': Scale(iters=3, tasks=2, queries=5, first_order=True, eval_tasks=4, narrow_ways=(5, 10)),  # a check that the pipeline runs
 }
+EVAL_QUERIES = 15  # queries per class at evaluation, at every scale: the authors' code's default (the paper gives no count)
 EVAL_SETTINGS = ((0.4, 3), (0.01, 3))  # (inner lr, steps); steps 1 and 3 are read off the same trajectory
 # The paper's "lr 0.01" blocks of Table 2 are most likely of models trained at 0.01 (its authors' readme trains
 # OMNI_HIDRA_5_SMALL_lr with --learning_rate 0.01, and tests as it trained; the results chapter names the other reading):
@@ -130,7 +131,7 @@ def evaluate_job(job:Job, scale:Scale, run_dir:Path, device:str, data_root:str=N
     from hidra_nb.evaluation import MadeOtherwise, data_fingerprint, evaluate_into, load_initialisation, transplant_neuron, weights_fingerprint
     from hidra_nb.training import pick_device
     model, cfg, test = load_initialisation(run_dir, pick_device(device), data_root)
-    kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=15, seed=1000)  # the same test tasks for every job at a given N
+    kw = dict(n_tasks=scale.eval_tasks, shots=5, queries=EVAL_QUERIES, seed=1000)  # the same test tasks for every job at a given N
     made = dict(tasks=kw['n_tasks'], shots=kw['shots'], queries=kw['queries'], seed=kw['seed'], weights=weights_fingerprint(model),
                 data=data_fingerprint(test))
     def evaluated(name, m, lr, steps)->list:  # each N saved as it is done, so that a killed evaluation goes on where it stopped

@@ -587,7 +587,7 @@ def check_omniglot_listing(listing:dict, source:Path, expected:tuple=None): # (a
     n = max(Counter(counts.values()).items(), key=lambda kv: kv[::-1])[0]  # most characters' count (the larger on a tie): the odd one is named
     if (odd := [c for c, k in counts.items() if k != n]):
         c = odd[0]; how = 'half-extracted' if counts[c] < n else 'uneven'
-        raise ValueError(f"{source} looks {how}: {source / c} has {counts[c]} images, most characters {n}; {fix}")
+        raise ValueError(f"{source} looks {how}: {source / c} has {counts[c]} image{'s' * (counts[c] != 1)}, most characters {n}; {fix}")
     found = (len({c.split('/')[0] for c in listing}), len(listing), n)
     if expected and found != (*expected, 20):
         raise ValueError(f"{source} looks half-extracted: {found[0]} alphabets, {found[1]} characters, {n} images each, "

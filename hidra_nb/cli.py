@@ -142,17 +142,17 @@ def _check_results_name(name:str):
     if not name or name.startswith('.') or Path(name).name != name or Path(name).suffix.lower() in ('.csv', '.png'):
         raise ValueError(f"--name {name!r} names the results' files in the run folder, without a folder or an extension: e.g. first-look")
 
-def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, quiet:bool, **kw)->list: # every row `path` holds under `name`
+def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, quiet:bool, write:bool=True, **kw)->list: # every row `path` holds under `name`
     "`evaluate_into`, as `eval` and `compare` run it: checked first, the user told where it goes on, and where a stop left it."
     held = read_results(path) if path.exists() else {}
     if others := sorted(set(held) - {name}): raise ValueError(f"{path} holds the evaluation of {', '.join(others)}: give this one another --name")
-    check_writable_run_folder(path.parent)  # the results go into the run folder
+    if write: check_writable_run_folder(path.parent)  # the results go into the run folder
     check_drawable(test_data, ways, kw['shots'], kw['queries'])  # named as such, not as a clash with the file
     try:
         check_made(path, name, held.get(name, []), made)  # before it says that it goes on
         before = {r['N'] for r in held.get(name, [])} & set(ways)
         if before and len(before) < len(ways): print(f"going on with the evaluation in {path}: {len(ways) - len(before)} N left")
-        return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, **kw)
+        return evaluate_into(path, name, made, model, test_data, ways, progress=not quiet, write=write, **kw)
     except MadeOtherwise as e:
         weights = {'weights', 'other_weights'} & set(e.differ)
         data = e.differ.get('data', (None,))[0] is not None  # recorded there, and other: not a file of an older hidra_nb
@@ -167,12 +167,6 @@ def _measure_into(path:Path, name:str, made:dict, model, test_data, ways:list, q
         raise KeyboardInterrupt(f"stopped; {path} holds the N done so far ({len(saved)} of {len(ways)}): the same command goes on from there"
                                 if saved else "stopped before the first N was done: nothing saved") from None
 
-def _measure_here(path:Path, name:str, made:dict, model, test_data, ways:list, quiet:bool, other=None, **kw)->tuple: # (rows, whether saved)
-    "`_measure_into` where the run folder can be written; where it cannot (a run shared read-only), the same measurement, shown only."
-    if writable(path.parent): return _measure_into(path, name, made, model, test_data, ways, quiet, other=other, **kw), True
-    models = (model,) if other is None else (model, other)
-    return (evaluate if other is None else compare)(*models, test_data, ways, **kw, progress=not quiet), False
-
 def _not_saved(path:Path)->str: return f"{path.parent} cannot be written: not saved"
 
 def eval_run(args):
@@ -186,10 +180,11 @@ def eval_run(args):
     check_eval_settings(args.tasks, **given)  # a value no evaluation takes is named as such, not as a clash with the file
     made = dict(tasks=args.tasks, **given, seed=args.seed, weights=weights_fingerprint(model), data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways}", ckpt.parent / f"{args.name}.csv"
-    check_report_files(path)  # before the evaluation, not after it
-    rows, saved = _measure_here(path, name, made, model, test_data, ways, args.quiet, n_tasks=args.tasks, **given, seed=args.seed)
+    saving = writable(path.parent)  # a run shared read-only is measured all the same, from what its file holds, and not saved
+    if saving: check_report_files(path)  # before the evaluation, not after it
+    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, write=saving, n_tasks=args.tasks, **given, seed=args.seed)
     # the table and the picture show every N the file holds, which may be more than this call asked for
-    if saved: report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
+    if saving: report({name: rows}, path, plot_steps=sorted({min(cfg.inner_steps, made['steps']), made['steps']}))
     else: print_tables({name: rows}); print(f"\n{_not_saved(path)}")
 
 # %% ../nbs/06_cli.ipynb #4086c5a1
@@ -220,9 +215,10 @@ def compare_runs(args):
                 data=data_fingerprint(test_data))
     name, path = f"{cfg.method} {cfg.ways} minus {other_cfg.method} {other_cfg.ways}", ckpt.parent / f"{file_name}.csv"
     kw = dict(n_tasks=args.tasks, **settings[0], seed=args.seed)
-    rows, saved = _measure_here(path, name, made, model, test_data, ways, args.quiet, other=other, **kw)
+    saving = writable(path.parent)
+    rows = _measure_into(path, name, made, model, test_data, ways, args.quiet, other=other, write=saving, **kw)
     print(f"\n{cfg.method} {cfg.ways} ({args.run}) minus {other_cfg.method} {other_cfg.ways} ({args.other}): query accuracy, "
-          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\n{f'wrote {path}' if saved else _not_saved(path)}")
+          f"percentage points, on the same {args.tasks} tasks for each N\n{format_table(rows, 'diff')}\n\n{f'wrote {path}' if saving else _not_saved(path)}")
 
 # %% ../nbs/06_cli.ipynb #1799bedc
 def check_report_files(path:Path): # the CSV file; the picture goes beside it, with .png

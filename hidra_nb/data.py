@@ -485,8 +485,8 @@ def contents_sha1(d:dict)->str:
     for k in sorted(d):
         v = d[k]; h.update(k.encode())
         if isinstance(v, torch.Tensor):
-            v = v.detach().cpu().contiguous()
-            h.update(f"{v.dtype}{tuple(v.shape)}".encode()); h.update(v.view(torch.uint8).numpy() if v.numel() else b'')
+            h.update(f"{v.dtype}{tuple(v.shape)}".encode())
+            if v.numel(): h.update(v.detach().cpu().reshape(-1).view(torch.uint8).numpy())
         else: h.update(json.dumps(v, sort_keys=True, default=str).encode())
     return h.hexdigest()
 
@@ -501,8 +501,8 @@ def cached(build, # () -> dict of tensors, strings, numbers: what to cache
         except Exception as e:
             said = (str(e).strip().splitlines() or [''])[0][:200]  # torch's first line: the rest advises on loading code, which a cache never holds
             warnings.warn(f"ignoring unreadable cache {p} ({type(e).__name__}: {said}): decoding again"); continue
-        if not isinstance(d, dict) or d.get('fingerprint') != fingerprint: continue  # stale
-        if d.pop('contents_sha1', None) == contents_sha1(d): return d, p, True
+        if not isinstance(d, dict) or d.get('fingerprint') != fingerprint or 'contents_sha1' not in d: continue  # stale, or an older hidra_nb's
+        if d.pop('contents_sha1') == contents_sha1(d): return d, p, True
         warnings.warn(f"ignoring cache {p}: it does not hold what was written into it (damaged on disk): decoding again")
     d = dict(build(), fingerprint=fingerprint)
     for p in places:

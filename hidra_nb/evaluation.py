@@ -262,8 +262,8 @@ def drawn_by_hidra_nb(path:Path)->bool:
 def checkpoint_of(run:Path)->Path: # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
     "The checkpoint file a user means by `run`: the file named (a .pt that is not there yet too), or the run folder's checkpoint.pt."
     run = Path(run).expanduser()
-    names_file = run.is_file() or run.name == 'checkpoint.pt' or (run.suffix == '.pt' and not run.is_dir())
-    return run if names_file else run / 'checkpoint.pt'  # a checkpoint.pt made into a folder by mistake is named as it is
+    broken = run.name == 'checkpoint.pt' and run.is_dir() and not (run / 'checkpoint.pt').exists()  # a checkpoint.pt made a folder
+    return run if run.is_file() or broken or (run.suffix == '.pt' and not run.is_dir()) else run / 'checkpoint.pt'
 
 # %% ../nbs/05_evaluation.ipynb #1b8f8a3a
 def load_model(run:Path, # a run folder that `hidra_nb train` wrote, or a checkpoint file in it
@@ -385,6 +385,7 @@ def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on 
                   made:dict, # how they are made, kept in every row: the settings, `tasks` among them, and `weights_fingerprint` of what was measured (of the run's model for a transplant of its neuron)
                   model:nn.Module, dataset, ways,
                   other:nn.Module=None, # a second model: `compare`'s differences, `model`'s minus its, instead of `evaluate`'s accuracies
+                  write:bool=True, # False: read what `path` holds and measure the rest without saving (a folder that cannot be written)
                   **kw, # as `evaluate` and `compare` take them
                  )->list: # every row the file holds under `name`, by N and step
     "`evaluate` (or `compare`) for the N that `path` does not hold yet under `name`, saving each N's rows there as soon as they are done."
@@ -395,7 +396,9 @@ def evaluate_into(path:Path, # a results CSV (`write_results`), made or gone on 
     held = read_results(path) if path.exists() else {}
     rows = held.setdefault(name, [])
     check_made(path, name, rows, made); check_every_step(path, name, rows, ran['steps'])  # before any work
-    def save(done): rows.extend({**r, **made, **INTERVAL} for r in done); write_results(held, path)
+    def save(done):
+        rows.extend({**r, **made, **INTERVAL} for r in done)
+        if write: write_results(held, path)
     if todo := [n for n in parse_ways(ways) if n not in {r['N'] for r in rows}]:
         if other is None: evaluate(model, dataset, todo, on_n=save, **kw)
         else: compare(model, other, dataset, todo, on_n=save, **kw)

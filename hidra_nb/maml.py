@@ -272,13 +272,14 @@ def checked_side_by_side(side_by_side, driver:str, device:torch.device)->int:
     return side_by_side
 
 # %% ../nbs/01_maml.ipynb #68df505d
-def check_differentiable(batch):
-    "Fail clearly where autograd cannot run the meta-gradient: turned off, or the tasks' tensors made under `inference_mode`."
+def check_differentiable(batch, driver:str):
+    "Fail clearly where the loop or vmap driver, which call `backward`, could not: autograd off, or inputs made under `inference_mode`."
+    if driver not in ('loop', 'vmap'): return  # the others take their gradients with torch.func, which needs neither
     if not torch.is_grad_enabled(): _fail(
-        "a meta-gradient needs autograd, which is off here (inside torch.no_grad(), torch.inference_mode() or "
-        "torch.set_grad_enabled(False)): take the meta-step outside it")
-    if any(isinstance(t, torch.Tensor) and t.is_inference() for t in batch): _fail(
-        "the meta-batch's tensors were made under torch.inference_mode(), and autograd cannot keep them for the backward "
+        f"the {driver} driver's meta-gradient needs autograd, which is off here (inside torch.no_grad(), torch.inference_mode() "
+        "or torch.set_grad_enabled(False)): take the meta-step outside it")
+    if any(isinstance(x, torch.Tensor) and x.is_inference() for x in batch[::2]): _fail(  # the inputs; labels are only read
+        "the meta-batch's inputs were made under torch.inference_mode(), and autograd cannot keep them for the backward "
         "pass: make the meta-batch outside it, or copy each tensor outside it, t.clone()")
 
 def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class task starts from
@@ -293,11 +294,11 @@ def meta_backward(model:nn.Module, init, # C -> the dict of parameters a C-class
     if driver not in DRIVERS: _fail(f"unknown driver {driver!r}: use {', '.join(map(repr, DRIVERS))}")
     check_whole_number('inner_steps', inner_steps, 0); check_rate('inner_lr', inner_lr); check_model(model, batch)
     if not isinstance(first_order, bool): _fail(f"first_order must be True or False, got {first_order!r}")
-    check_differentiable(batch)
     inner = dict(inner_lr=inner_lr, inner_steps=inner_steps, first_order=first_order, first_step=first_step)
     if checked_side_by_side(side_by_side, driver, batch[0].device) > 1: inner['side_by_side'] = side_by_side
     if driver == 'auto':  # the loop starts at once; the compiled driver compiles first
         driver = 'vmap' if batch[0].is_cuda and vmap_is_exact(model, first_order, inner_steps) else 'loop'
+    check_differentiable(batch, driver)
     return _driver(driver)(model, init, batch, n_classes, **inner)
 
 # %% ../nbs/01_maml.ipynb #0901999a

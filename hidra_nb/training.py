@@ -264,7 +264,8 @@ def load_checkpoint(path:Path)->dict:
     "Read a checkpoint as plain data (tensors, numbers, strings, dicts, lists); never runs code from the file."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}: give a run folder that `hidra_nb train --out` wrote, or its checkpoint.pt")
-    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder, not a checkpoint file: move it away and restore the run's checkpoint.pt from a copy, or give another run folder")
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder, not a checkpoint file: give the checkpoint file, or the run folder that holds "
+                                              "it; where a run's checkpoint.pt became a folder, restore the file from a copy")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:
         said = first_line(e).split('. ')[0][:200]  # torch's first sentence says what failed; the rest is advice for code it would run

@@ -7,9 +7,9 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'IMAGENET_MEAN', 'IMAGENET_STD', 'IMAGE_EXTS', 'MINI_HELP', 'NOT_CLASSES', 'FOLDER_SPLITS', 'INK_DATASETS',
            'checked_normalisation', 'FewShotDataset', 'derive_seed', 'bezier', 'fit_box', 'glyph_strokes',
            'affine_jitter', 'redraw', 'splat_table', 'render_strokes', 'make_glyphs', 'load_glyphs', 'show_grid',
-           'parse_ways', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places', 'full_path',
-           'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv', 'contents_sha1',
-           'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
+           'parse_ways', 'as_device', 'TaskSampler', 'timed', 'time_sampler', 'data_root', 'cache_dir', 'data_places',
+           'full_path', 'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv',
+           'contents_sha1', 'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
            'check_omniglot_listing', 'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images',
            'check_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders',
            'miniimagenet_listing', 'level_ground', 'read_images', 'read_class_images', 'read_miniimagenet',
@@ -273,6 +273,11 @@ def parse_ways(ways)->list: # the numbers N a task may have, e.g. [2, 3, ..., 10
     return [int(w) for w in ways]
 
 # %% ../nbs/03_data.ipynb #8b67dcc1
+def as_device(device)->torch.device:
+    "`torch.device(device)`, or a clear error where torch knows no such device."
+    try: return torch.device(device)
+    except (RuntimeError, TypeError): raise ValueError(f"device={device!r} is not a device torch knows: e.g. 'cpu', 'cuda' or 'cuda:0'") from None
+
 class TaskSampler(torch.utils.data.Dataset):
     "Seeded meta-batches of N-way K-shot Q-query tasks from a `FewShotDataset`, N fixed or drawn per meta-batch."
     def __init__(self, ds:FewShotDataset,
@@ -289,7 +294,7 @@ class TaskSampler(torch.utils.data.Dataset):
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise ValueError(f"dtype must be a floating-point torch dtype, got {dtype!r}: e.g. torch.float64 for a float64 model")
         self.ds, self.ways, self.shots, self.queries, self.tasks = ds, parse_ways(ways), shots, queries, tasks
-        self.seed, self.batches, self.step, self.device, self.dtype = seed, batches, 0, torch.device(device), dtype
+        self.seed, self.batches, self.step, self.device, self.dtype = seed, batches, 0, as_device(device), dtype
         for name, v in (('shots', shots), ('queries', queries), ('tasks', tasks)): check_whole_number(name, v)
         check_seed('seed', seed)
         for n in self.ways: self.check_ways(n)

@@ -448,6 +448,7 @@ def accuracy_by_batch(model:nn.Module, dataset:FewShotDataset, ways:int, *, n_ta
                       shots:int=5, queries:int=15, seed:int=0, # the tasks come from seed + ways, as in `evaluate`
                      )->dict: # each of `QUERY_BATCHINGS` -> (accuracy, half-width of its 95% interval)
     "Query accuracy of `n_tasks` new tasks, adapted once each, with their query images given to batch norm in each of the `QUERY_BATCHINGS` ways."
+    check_whole_number('ways', ways, 2); check_whole_number('n_tasks', n_tasks); check_rate('inner_lr', inner_lr)
     device, accs = model_device(model), {b: [] for b in QUERY_BATCHINGS}
     tasks = TaskSampler(dataset, ways, shots, queries, tasks=1, seed=seed + ways, device=device, dtype=input_dtype(model))
     one_by_one = lambda p, x: torch.cat([logits(model, p, image[None]) for image in x])

@@ -11,11 +11,11 @@ __all__ = ['SIGMAS', 'GLYPH_SPLITS', 'OMNIGLOT_SETS', 'OMNIGLOT_FIX', 'NO_VAL', 
            'full_path', 'not_a_folder', 'writable', 'cache_places', 'write_atomic', 'save_atomic', 'write_csv',
            'contents_sha1', 'cached', 'omniglot_sources', 'download_omniglot', 'find_omniglot', 'omniglot_listing',
            'check_omniglot_listing', 'decode_image', 'read_omniglot_set', 'source_stamp', 'omniglot_images',
-           'check_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot', 'class_folders',
-           'miniimagenet_listing', 'level_ground', 'read_images', 'read_class_images', 'read_miniimagenet',
-           'load_miniimagenet', 'UnequalClasses', 'image_folder_listing', 'warn_flat', 'load_image_folder',
-           'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder', 'image_files',
-           'load_dataset']
+           'check_split', 'check_paper_split', 'paper_split', 'vinyals_split', 'with_rotations', 'load_omniglot',
+           'class_folders', 'miniimagenet_listing', 'level_ground', 'read_images', 'read_class_images',
+           'read_miniimagenet', 'load_miniimagenet', 'UnequalClasses', 'image_folder_listing', 'warn_flat',
+           'load_image_folder', 'folder_split_classes', 'folder_stamp', 'load_folder_split', 'save_image_folder',
+           'image_files', 'load_dataset']
 
 # %% ../nbs/03_data.ipynb #970b5759
 import csv, hashlib, io, json, math, numbers, os, re, sys, tempfile, time, warnings, zipfile
@@ -669,14 +669,18 @@ def check_split(dataset:str, scheme:str, split:str, splits:dict):
     if split not in splits[scheme]: raise ValueError(f"unknown split {split!r} for {dataset}'s {scheme!r} scheme: choose from {list(splits[scheme])}")
 
 # %% ../nbs/03_data.ipynb #57ec4064
+def check_paper_split(split:str, n_train:int, n_val:int):
+    "Fail clearly where the paper scheme's counts cannot give `split`: checked before any data is read."
+    if not 0 <= n_val < n_train: raise ValueError(f"n_val (--val-classes) holds out that many of the {n_train} training classes "
+                                                  f"for validation: give 0 to {n_train - 1}, got {n_val}")
+    if split == 'val' and not n_val: raise ValueError(NO_VAL)
+
 def paper_split(n_classes:int, split:str, # 'train', 'val' or 'test'
                 split_seed:int=0, n_train:int=1200, # the first `n_train` classes of the permutation train, the rest test
                 n_val:int=0)->list: # the last `n_val` of the `n_train` validate instead; class indices, sorted
     "The paper's random split: a permutation of all classes from `split_seed`, cut into train (and val) and test."
     if not n_train < n_classes: raise ValueError(f"n_train={n_train} leaves no test classes of the {n_classes}: give fewer")
-    if not 0 <= n_val < n_train: raise ValueError(f"n_val (--val-classes) holds out that many of the {n_train} training classes "
-                                                  f"for validation: give 0 to {n_train - 1}, got {n_val}")
-    if split == 'val' and not n_val: raise ValueError(NO_VAL)
+    check_paper_split(split, n_train, n_val)
     perm = torch.randperm(n_classes, generator=torch.Generator().manual_seed(split_seed))
     cut = dict(train=perm[:n_train - n_val], val=perm[n_train - n_val:n_train], test=perm[n_train:])
     return sorted(cut[split].tolist())
@@ -722,7 +726,7 @@ def load_omniglot(split:str='train', # 'train', 'val' (needs `n_val` in the pape
                  )->FewShotDataset:
     "One split of Omniglot, 28 x 28, ink 255 on 0, classes in a fixed order (the background set's, then the evaluation set's, each sorted), with the split recorded in `info`."
     check_split('omniglot', scheme, split, OMNIGLOT_SPLITS)
-    if scheme == 'paper' and split == 'val' and not n_val: raise ValueError(NO_VAL)  # before the data is read
+    if scheme == 'paper': check_paper_split(split, n_train, n_val)  # before the data is read
     full = omniglot_images(root, download, check_counts=check_counts, refresh=refresh)
     if scheme == 'paper': idx = paper_split(full.n_classes, split, split_seed, n_train, n_val)
     elif scheme == 'background': n_bg = full.info['sets']['images_background']; idx = range(n_bg) if split == 'train' else range(n_bg, full.n_classes)

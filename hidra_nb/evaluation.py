@@ -29,7 +29,7 @@ from .backbone import TaskBatchNorm, check_whole_number, switched
 from . import maml
 from .maml import accuracy_by_step, check_adapts, check_model, check_rate, logits
 from .core import Hidra, check_rows_move, first_step_for, initial_params
-from .data import INK_DATASETS, full_path, image_files, load_image_folder, warn_flat, parse_ways, read_images, write_atomic, write_csv, FewShotDataset, TaskSampler
+from .data import INK_DATASETS, as_device, full_path, image_files, load_image_folder, warn_flat, parse_ways, read_images, write_atomic, write_csv, FewShotDataset, TaskSampler
 from .training import TrainConfig, check_image_settings, load_checkpoint, load_split, load_weights, make_model, split_of, trainer_in
 
 # %% ../nbs/05_evaluation.ipynb #3b37bef9
@@ -69,7 +69,7 @@ def model_device(model:nn.Module, device:torch.device|str=None)->torch.device:
     "The device `model` is on; `device`, if given, must name it (a model is adapted where it is, and not moved behind its owner's back)."
     here = next(model.parameters()).device
     if device is not None:
-        device = torch.device(device)
+        device = as_device(device)
         if device.type != here.type or device.index not in (None, here.index): raise ValueError(
             f"the model is on {here}, but device={str(device)!r} was given: move it first (model.to({str(device)!r})) or leave device out")
     return here

@@ -58,6 +58,9 @@ def check_hidra(model:nn.Module):
     if not isinstance(model, Hidra): raise TypeError(
         f"HIDRA's steps need a `Hidra` model (a backbone and a master neuron), got {type(model).__name__}: wrap the backbone "
         "as Hidra(backbone, n_features), or use maml_step for a model with a fixed output layer")
+    if not (isinstance(m := model.master, nn.Linear) and m.out_features == 1 and m.bias is not None): raise TypeError(
+        f"HIDRA's master neuron is one output row with a bias, nn.Linear(n_features, 1), but model.master is {m}: "
+        "give it back that shape (Hidra(backbone, n_features) makes it), or use maml_step for an output layer of another kind")
 
 def replicate_master(model:Hidra, n_classes:int)->dict:
     "Eq. 3.6: a C-class task's starting parameters, the master tied into `n_classes` identical head rows."

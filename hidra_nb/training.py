@@ -8,13 +8,13 @@ __all__ = ['SETTINGS', 'PRESETS', 'FOLDER_SETTINGS', 'FOLDER_IMAGES', 'SMALLEST'
            'holds_out_val', 'has_val_split', 'check_out_beside_data', 'check_each_setting', 'check_image_settings',
            'make_config', 'make_model', 'pick_device', 'driver_candidates', 'what_runs_here', 'fastest_driver', 'glibc',
            'keep_freed_memory', 'load_split', 'split_of', 'load_checkpoint', 'load_weights', 'world_size',
-           'first_process', 'process_group_backend', 'signals_to', 'init_distributed', 'all_reduce_kept',
-           'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device', 'mean_over_processes',
-           'Run', 'differing_settings', 'data_changes', 'restore_part', 'restore_rng', 'SettingsClash',
-           'check_same_run', 'folder_settings', 'check_one_run', 'check_new_run_folder', 'check_no_lost_checkpoint',
-           'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics', 'LivePlot', 'TrainingStopped',
-           'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock', 'trainer_in', 'check_no_trainer',
-           'file_stamp']
+           'first_process', 'process_group_backend', 'handlers_settable', 'signals_to', 'init_distributed',
+           'all_reduce_kept', 'end_distributed', 'check_tasks_split', 'shard', 'AllReduceGrads', 'reduce_device',
+           'mean_over_processes', 'Run', 'differing_settings', 'data_changes', 'restore_part', 'restore_rng',
+           'SettingsClash', 'check_same_run', 'folder_settings', 'check_one_run', 'check_new_run_folder',
+           'check_no_lost_checkpoint', 'open_run', 'check_writable_run_folder', 'config_for', 'plot_metrics',
+           'LivePlot', 'TrainingStopped', 'stop_requests', 'Progress', 'RunFolderBusy', 'training_lock', 'trainer_in',
+           'check_no_trainer', 'file_stamp']
 
 # %% ../nbs/04_training.ipynb #691528e5
 import copy, ctypes, ctypes.util, json, math, numbers, os, platform, signal, sys, threading, time, warnings
@@ -311,12 +311,16 @@ def process_group_backend(device:torch.device)->str:
     return 'nccl' if device.type == 'cuda' else 'gloo'
 
 # %% ../nbs/04_training.ipynb #ac4bda1c
+def handlers_settable()->bool:
+    "Whether signal handlers can be set here: Python lets the main thread alone set them (a kernel runs cells there; execnb 0.3 does not)."
+    return threading.current_thread() is threading.main_thread()
+
 @contextmanager
 def signals_to(handler, # called with (signum, frame); `signal.SIG_DFL`: the signal ends the process at once
                signals:tuple=(signal.SIGINT, signal.SIGTERM),
               )->bool: # yields whether they were set: only the main thread may set signal handlers, elsewhere nothing changes
     "Within: `signals` go to `handler`; after, to the handlers of before."
-    if threading.current_thread() is not threading.main_thread(): yield False; return
+    if not handlers_settable(): yield False; return
     previous = {s: signal.signal(s, handler) for s in signals}
     try: yield True
     finally:

@@ -118,7 +118,9 @@ if __name__ == '__main__':
     if args.list: print('\n'.join(f"{m[0]} ({m[1]})" for m in chosen)); sys.exit(0)
     if subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.strip():
         print("mutation_check: the clones take the committed state; uncommitted changes are not in it", file=sys.stderr)
-    with ThreadPoolExecutor(args.jobs) as pool: lines = list(pool.map(lambda m: print(line := check(m), flush=True) or line, chosen))
+    def check_and_say(mutation):
+        line = check(mutation); print(line, flush=True); return line
+    with ThreadPoolExecutor(args.jobs) as pool: lines = list(pool.map(check_and_say, chosen))
     bad = [l for l in lines if 'SURVIVED' in l or 'NOT APPLIED' in l]
     print(f"mutation_check: {len(lines) - len(bad)} of {len(lines)} caught" + (f"; {len(bad)} not: a test or the list needs work" if bad else ''))
     sys.exit(1 if bad else 0)

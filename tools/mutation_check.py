@@ -62,6 +62,7 @@ MUTATIONS = [
     ('val_from_train', '03_data', "val=perm[n_train - n_val:n_train]", "val=perm[:n_val]"),
     ('ink_not_inverted', '03_data', "return level_ground(255 - images) if ink else images", "return level_ground(images) if ink else images"),
     ('rotations_one_angle', '03_data', "torch.stack([ds.images.rot90(k, dims=(-2, -1)) for k in range(4)], 1)", "torch.stack([ds.images.rot90(min(k, 1), dims=(-2, -1)) for k in range(4)], 1)"),
+    ('per_class_last_images', '03_data', "for ps in listing.values() for p in ps[:n]]", "for ps in listing.values() for p in ps[-n:]]"),
     ('std_multiplies', '03_data', ".div_(torch.tensor(self.std, **per_channel).view(-1, 1, 1))", ".mul_(torch.tensor(self.std, **per_channel).view(-1, 1, 1))"),
     ('rng_not_restored', '04_training', "    torch.set_rng_state(rng['torch'])\n", "    pass\n"),
     ('adam_state_not_saved', '04_training', "'opt': self.opt.state_dict(),", "'opt': type(self.opt)(self.model.parameters(), self.cfg.outer_lr).state_dict(),"),

@@ -118,7 +118,6 @@ MUTATIONS = [
     ('user_config_json_replaced', '04_training', "if (out / 'config.json').exists() and not folder_settings(out): theirs = ['config.json', *theirs]", "if False: theirs = ['config.json', *theirs]"),
     ('torn_metrics_line_fatal', '04_training', 'if rows and rows[-1] is None: lines, rows = lines[:-1], rows[:-1]', 'if False: lines, rows = lines[:-1], rows[:-1]'),
     ('failed_step_skips_batch', '04_training', '        if not self._half_stepped: self.sampler.step = drawn\n', '        pass\n'),
-    ('session_first_iter_off_by_one', '04_training', "self.record_session(row['iter'])", 'self.record_session(self.iteration)'),
     ('resume_on_other_images', '04_training', "if sd['data']['train'] != self.train_data.info: raise ValueError(", 'if False: raise ValueError('),
     ('interval_normal_not_t', '05_evaluation', "(t_factor(len(x) - 1) * x.std()", "(1.96 * x.std()"),
     ('one_seed_every_n', '05_evaluation', "seed=seed + n, device=device,", "seed=seed, device=device,"),
